@@ -1,0 +1,118 @@
+"""``handnets adder check|run|accuracy``: the hard-threshold adder verifier on the command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from contextlib import contextmanager
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from handnets.errors import UsageError
+from handnets.threshold.check import DEFAULT_MAX_LEN, check_adder, trace_addition
+from handnets.threshold.designs import classic_adder
+from handnets.threshold.enumerate import MAX_ENUMERATION_LENGTH
+from handnets.threshold.network import ThresholdRNN
+from handnets.threshold.prove import digit_accuracy
+from handnets.threshold.weights import load_weights
+
+__all__ = ["register"]
+
+_MAX_ACCURACY_LEN = 5000
+_PROGRESS_FROM = 4**11  # pairs; below this the enumeration takes well under a second
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser("adder", help="prove a hard-threshold RNN adds binary numbers", description=__doc__)
+    commands = parser.add_subparsers(dest="adder_command", metavar="ACTION", parser_class=type(parser))
+    commands.required = True
+
+    check = commands.add_parser("check", help="prove a design for every length and enumerate all pairs up to a length")
+    check.add_argument("file", nargs="?", help="weights TOML file (omitted: the built-in classic design)")
+    check.add_argument("--threshold", choices=("ge", "gt"), help="step convention, overriding the file's")
+    check.add_argument("--max-len", type=int, default=DEFAULT_MAX_LEN, metavar="N", help=f"enumerate lengths 1..N (default {DEFAULT_MAX_LEN})")
+    check.add_argument("--json", action="store_true", help="print one JSON object")
+    check.set_defaults(func=run_check)
+
+    run = commands.add_parser("run", help="trace a design adding two integers, step by step")
+    run.add_argument("operands", nargs="+", metavar="[FILE] A B", help="weights file (optional) and two non-negative integers")
+    run.add_argument("--threshold", choices=("ge", "gt"), help="step convention, overriding the file's")
+    run.add_argument("--json", action="store_true", help="print one JSON object")
+    run.set_defaults(func=run_trace)
+
+    accuracy = commands.add_parser("accuracy", help="exact wrong-pair counts and digit accuracy for every length")
+    accuracy.add_argument("file", nargs="?", help="weights TOML file (omitted: the built-in classic design)")
+    accuracy.add_argument("--threshold", choices=("ge", "gt"), help="step convention, overriding the file's")
+    accuracy.add_argument("--max-len", type=int, default=256, metavar="N", help="lengths 1..N (default 256)")
+    accuracy.add_argument("--json", action="store_true", help="print one JSON object")
+    accuracy.set_defaults(func=run_accuracy)
+
+
+def _network(path: str | None, threshold: str | None) -> ThresholdRNN:
+    network = classic_adder() if path is None else load_weights(path, inputs=2, outputs=1)
+    return network.with_threshold(threshold) if threshold else network
+
+
+@contextmanager
+def _progress(out: Console, total_pairs: int, enabled: bool):
+    if not enabled or not out.is_terminal or total_pairs < _PROGRESS_FROM:
+        yield None
+        return
+    with Progress(TextColumn("enumerating"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=out, transient=True) as bar:
+        task = bar.add_task("pairs", total=total_pairs)
+        yield lambda done, total: bar.update(task, completed=done)
+
+
+def run_check(args: argparse.Namespace, out: Console) -> int:
+    if not 1 <= args.max_len <= MAX_ENUMERATION_LENGTH:
+        raise UsageError(f"--max-len must be between 1 and {MAX_ENUMERATION_LENGTH}, got {args.max_len}")
+    from handnets.render.adder import adder_json, render_check
+
+    network = _network(args.file, args.threshold)
+    total = sum(4 ** (n - 1) for n in range(1, args.max_len + 1))
+    with _progress(out, total, enabled=not args.json) as progress:
+        result = check_adder(network, max_len=args.max_len, progress=progress)
+    if args.json:
+        out.file.write(json.dumps(adder_json(result)) + "\n")
+    else:
+        out.print(render_check(result))
+    return 0 if result.correct and result.methods_agree else 1
+
+
+def _integer(text: str, name: str) -> int:
+    try:
+        value = int(text, 0)
+    except ValueError:
+        raise UsageError(f"{name} must be a non-negative integer (decimal, 0b..., 0x...), got {text!r}") from None
+    if value < 0:
+        raise UsageError(f"{name} must be non-negative, got {value}")
+    return value
+
+
+def run_trace(args: argparse.Namespace, out: Console) -> int:
+    from handnets.render.adder import render_trace, trace_json
+
+    if len(args.operands) not in (2, 3):
+        raise UsageError(f"expected [FILE] A B, got {len(args.operands)} arguments")
+    path = args.operands[0] if len(args.operands) == 3 else None
+    a, b = (_integer(text, name) for text, name in zip(args.operands[-2:], ("A", "B")))
+    trace = trace_addition(_network(path, args.threshold), a, b)
+    if args.json:
+        out.file.write(json.dumps(trace_json(trace)) + "\n")
+    else:
+        out.print(render_trace(trace))
+    return 0 if trace.correct else 1
+
+
+def run_accuracy(args: argparse.Namespace, out: Console) -> int:
+    if not 1 <= args.max_len <= _MAX_ACCURACY_LEN:
+        raise UsageError(f"--max-len must be between 1 and {_MAX_ACCURACY_LEN}, got {args.max_len}")
+    from handnets.render.adder import accuracy_json, render_accuracy
+
+    accuracy = digit_accuracy(_network(args.file, args.threshold), args.max_len)
+    if args.json:
+        out.file.write(json.dumps({"lengths": accuracy_json(accuracy)}) + "\n")
+    else:
+        out.print(render_accuracy(accuracy))
+    return 0 if all(a.wrong_pairs == 0 for a in accuracy) else 1

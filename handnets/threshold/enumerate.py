@@ -1,0 +1,183 @@
+"""Enumerate every valid addition input up to a length, in vectorised numpy: the proof's independent check.
+
+Nothing here uses the reference automaton or the proof's exact ``Fraction`` arithmetic: each
+unit's weights are scaled to integers (a positive common denominator per unit keeps every sign),
+the network runs on all inputs at once, and its outputs are compared with the bits of ``a + b``
+computed by integer addition.
+
+All valid inputs of every length share prefixes: a length-n input is one of the 4**(n-1) words
+of length n-1, then (0, 0). So the enumeration walks the tree of prefixes one level at a time and,
+at level t, scores every length-(t+1) input with one extra step. Levels wider than ``chunk``
+are split and walked depth-first, so memory stays bounded whatever the length.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+
+from handnets.threshold.network import ThresholdRNN
+
+__all__ = ["LengthCount", "Enumeration", "enumerate_adder", "MAX_ENUMERATION_LENGTH"]
+
+MAX_ENUMERATION_LENGTH = 24  # 4**23 inputs already takes hours; codes must fit in int64
+_ALPHABET = ((0, 0), (1, 0), (0, 1), (1, 1))  # symbol index = a + 2b
+
+
+@dataclass(frozen=True, slots=True)
+class LengthCount:
+    length: int
+    pairs: int
+    failures: int
+    first_failure: tuple[int, int] | None  # (a, b) of the failing pair with the smallest code
+
+
+@dataclass(frozen=True, slots=True)
+class Enumeration:
+    """Outputs of every valid pair of lengths 1..max_len compared with a + b."""
+
+    max_len: int
+    lengths: tuple[LengthCount, ...]
+
+    @property
+    def pairs(self) -> int:
+        return sum(c.pairs for c in self.lengths)
+
+    @property
+    def failures(self) -> int:
+        return sum(c.failures for c in self.lengths)
+
+    @property
+    def shortest_failure(self) -> LengthCount | None:
+        return next((c for c in self.lengths if c.failures), None)
+
+
+def _integer_rows(rows: list[list[Fraction]]) -> tuple[np.ndarray, bool]:
+    """Scale each row (one unit's coefficients, bias last) by the lcm of its denominators."""
+    scaled = []
+    for row in rows:
+        lcm = math.lcm(*(v.denominator for v in row))
+        scaled.append([int(v * lcm) for v in row])
+    bound = max(sum(abs(v) for v in row) for row in scaled)
+    fits = bound < 2**62
+    return np.array(scaled, dtype=np.int64 if fits else object), fits
+
+
+class _Network:
+    """The network as integer arrays: per unit, coefficients on (a, b, h_1..h_k) and the bias."""
+
+    def __init__(self, net: ThresholdRNN):
+        if net.inputs != 2 or net.outputs != 1:
+            raise ValueError(f"addition needs 2 inputs and 1 output, the network has {net.inputs} and {net.outputs}")
+        k = net.hidden_units
+        hidden, fits_h = _integer_rows([[*wx, *wh, b] for wx, wh, b in zip(net.W_xh, net.W_hh, net.b_h)])
+        output, fits_y = _integer_rows([[*net.W_hy[0], net.b_y[0]]])
+        self.k = k
+        self.exact_int64 = fits_h and fits_y
+        self.W_x = hidden[:, :2]
+        self.W_h = hidden[:, 2 : 2 + k]
+        self.b_h = hidden[:, -1]
+        self.W_y = output[0, :k]
+        self.b_y = output[0, -1]
+        self.ge = net.threshold == "ge"
+        self.h0 = np.array(net.h0, dtype=np.int8)
+
+    def fire(self, pre: np.ndarray) -> np.ndarray:
+        return (pre >= 0) if self.ge else (pre > 0)
+
+    def hidden_step(self, H: np.ndarray, a: int, b: int) -> np.ndarray:
+        """H is (k, M) of 0/1; returns the next (k, M) for the same input symbol on every row."""
+        recurrent = self.W_h @ H if self.exact_int64 else np.dot(self.W_h, H.astype(object))
+        pre = recurrent + (self.W_x[:, 0] * a + self.W_x[:, 1] * b + self.b_h)[:, None]
+        return self.fire(pre).astype(np.int8)
+
+    def output(self, H: np.ndarray) -> np.ndarray:
+        pre = (self.W_y @ H if self.exact_int64 else np.dot(self.W_y, H.astype(object))) + self.b_y
+        return self.fire(pre)
+
+
+def enumerate_adder(
+    net: ThresholdRNN,
+    max_len: int = 12,
+    *,
+    chunk: int = 1 << 20,
+    progress: Callable[[int, int], None] | None = None,
+) -> Enumeration:
+    """Run the network on every valid pair of every length 1..max_len and count wrong outputs.
+
+    ``progress(done, total)`` is called with the number of pairs scored so far.
+
+    >>> from handnets.threshold.designs import classic_adder
+    >>> enumerate_adder(classic_adder(), 6).failures
+    0
+    """
+    if not 1 <= max_len <= MAX_ENUMERATION_LENGTH:
+        raise ValueError(f"max_len must be between 1 and {MAX_ENUMERATION_LENGTH}, got {max_len}")
+    if chunk < 4:
+        raise ValueError("chunk must be at least 4")
+    network = _Network(net)
+    failures = [0] * (max_len + 1)
+    first: list[int | None] = [None] * (max_len + 1)
+    total = sum(4 ** (n - 1) for n in range(1, max_len + 1))
+    done = 0
+
+    def score(H: np.ndarray, S: np.ndarray, ok: np.ndarray, code: np.ndarray, t: int) -> None:
+        """Score the inputs of length t + 1: these prefixes of length t, then (0, 0)."""
+        nonlocal done
+        y = network.output(network.hidden_step(H, 0, 0))
+        wrong = ~(ok & (y == ((S >> t) & 1).astype(bool)))
+        n = t + 1
+        count = int(np.count_nonzero(wrong))
+        if count:
+            failures[n] += count
+            smallest = int(code[wrong].min())
+            first[n] = smallest if first[n] is None else min(first[n], smallest)
+        done += len(S)
+        if progress is not None:
+            progress(done, total)
+
+    def walk(H: np.ndarray, S: np.ndarray, ok: np.ndarray, code: np.ndarray, t: int) -> None:
+        score(H, S, ok, code, t)
+        if t + 1 < max_len:
+            expand(H, S, ok, code, t)
+
+    def expand(H: np.ndarray, S: np.ndarray, ok: np.ndarray, code: np.ndarray, t: int) -> None:
+        """Walk the children (prefixes of length t + 1) of these prefixes of length t."""
+        if 4 * len(S) > chunk and len(S) > 1:
+            half = len(S) // 2  # too wide to expand at once: split and go depth-first
+            expand(H[:, :half], S[:half], ok[:half], code[:half], t)
+            expand(H[:, half:], S[half:], ok[half:], code[half:], t)
+            return
+        children = []
+        for index, (a, b) in enumerate(_ALPHABET):
+            H_next = network.hidden_step(H, a, b)
+            S_next = S + ((a + b) << t)
+            y = network.output(H_next)
+            ok_next = ok & (y == ((S_next >> t) & 1).astype(bool))
+            children.append((H_next, S_next, ok_next, code + index * 4**t))
+        walk(*(np.concatenate([c[i] for c in children], axis=-1) for i in range(4)), t + 1)
+
+    walk(network.h0[:, None].copy(), np.zeros(1, dtype=np.int64), np.ones(1, dtype=bool), np.zeros(1, dtype=np.int64), 0)
+    return Enumeration(
+        max_len=max_len,
+        lengths=tuple(
+            LengthCount(length=n, pairs=4 ** (n - 1), failures=failures[n], first_failure=_decode(first[n], n))
+            for n in range(1, max_len + 1)
+        ),
+    )
+
+
+def _decode(code: int | None, n: int) -> tuple[int, int] | None:
+    """A prefix code holds symbol t (a_t + 2 b_t) in base-4 digit t."""
+    if code is None:
+        return None
+    a = b = 0
+    for t in range(n):
+        symbol = (code >> (2 * t)) & 3
+        a |= (symbol & 1) << t
+        b |= (symbol >> 1) << t
+    return a, b
