@@ -1,9 +1,10 @@
 """Enumerate every valid addition input up to a length, in vectorised numpy: the proof's independent check.
 
-Nothing here uses the reference automaton or the proof's exact ``Fraction`` arithmetic: each
-unit's weights are scaled to integers (a positive common denominator per unit keeps every sign),
-the network runs on all inputs at once, and its outputs are compared with the bits of ``a + b``
-computed by integer addition.
+Nothing here uses the reference automaton, the proof's breadth-first search or its exact
+``Fraction`` arithmetic: each unit's weights are scaled to integers (a positive common denominator
+per unit keeps every sign), the network's step is evaluated in integer numpy (for every one of the
+2**k hidden codes at once when k is small, then gathered), and its outputs are compared with the
+bits of ``a + b`` computed by integer addition of the operands.
 
 All valid inputs of every length share prefixes: a length-n input is one of the 4**(n-1) words
 of length n-1, then (0, 0). So the enumeration walks the tree of prefixes one level at a time and,
@@ -68,36 +69,60 @@ def _integer_rows(rows: list[list[Fraction]]) -> tuple[np.ndarray, bool]:
 
 
 class _Network:
-    """The network as integer arrays: per unit, coefficients on (a, b, h_1..h_k) and the bias."""
+    """The network on integer arrays. A hidden state is a packed code: bit j is unit j + 1.
 
-    def __init__(self, net: ThresholdRNN):
+    Per unit, the coefficients on (a, b, h_1..h_k) and the bias are scaled to integers. For up to
+    ``table_units`` hidden units, every state's successor under each input symbol, and every
+    state's output, are computed once for all 2**k codes (vectorised over the codes), and the
+    walk over inputs gathers from those tables; above that, each step is computed row by row.
+    """
+
+    def __init__(self, net: ThresholdRNN, table_units: int):
         if net.inputs != 2 or net.outputs != 1:
             raise ValueError(f"addition needs 2 inputs and 1 output, the network has {net.inputs} and {net.outputs}")
         k = net.hidden_units
         hidden, fits_h = _integer_rows([[*wx, *wh, b] for wx, wh, b in zip(net.W_xh, net.W_hh, net.b_h)])
         output, fits_y = _integer_rows([[*net.W_hy[0], net.b_y[0]]])
         self.k = k
-        self.exact_int64 = fits_h and fits_y
+        self.dtype = np.int64 if fits_h and fits_y else object
         self.W_x = hidden[:, :2]
         self.W_h = hidden[:, 2 : 2 + k]
         self.b_h = hidden[:, -1]
         self.W_y = output[0, :k]
         self.b_y = output[0, -1]
         self.ge = net.threshold == "ge"
-        self.h0 = np.array(net.h0, dtype=np.int8)
+        self.h0 = sum(int(bit) << j for j, bit in enumerate(net.h0))
+        self.shifts = np.arange(k, dtype=np.uint64)
+        self.tables = None
+        if k <= table_units:
+            codes = np.arange(2**k, dtype=np.uint64)
+            successors = np.stack([self._next_direct(codes, a, b) for a, b in _ALPHABET]).astype(np.uint32)
+            self.tables = (successors, self._output_direct(codes))
 
-    def fire(self, pre: np.ndarray) -> np.ndarray:
+    def _fire(self, pre: np.ndarray) -> np.ndarray:
         return (pre >= 0) if self.ge else (pre > 0)
 
-    def hidden_step(self, H: np.ndarray, a: int, b: int) -> np.ndarray:
-        """H is (k, M) of 0/1; returns the next (k, M) for the same input symbol on every row."""
-        recurrent = self.W_h @ H if self.exact_int64 else np.dot(self.W_h, H.astype(object))
-        pre = recurrent + (self.W_x[:, 0] * a + self.W_x[:, 1] * b + self.b_h)[:, None]
-        return self.fire(pre).astype(np.int8)
+    def _unpack(self, codes: np.ndarray) -> np.ndarray:
+        bits = (codes.astype(np.uint64)[None, :] >> self.shifts[:, None]) & np.uint64(1)
+        return bits.astype(np.int64) if self.dtype is np.int64 else bits.astype(object)
 
-    def output(self, H: np.ndarray) -> np.ndarray:
-        pre = (self.W_y @ H if self.exact_int64 else np.dot(self.W_y, H.astype(object))) + self.b_y
-        return self.fire(pre)
+    def _next_direct(self, codes: np.ndarray, a: int, b: int) -> np.ndarray:
+        pre = np.dot(self.W_h, self._unpack(codes)) + (self.W_x[:, 0] * a + self.W_x[:, 1] * b + self.b_h)[:, None]
+        fired = self._fire(pre).astype(np.uint64)
+        return (fired << self.shifts[:, None]).sum(axis=0, dtype=np.uint64)
+
+    def _output_direct(self, codes: np.ndarray) -> np.ndarray:
+        return self._fire(np.dot(self.W_y, self._unpack(codes)) + self.b_y).astype(bool)
+
+    def successors(self, codes: np.ndarray, symbol: int) -> np.ndarray:
+        if self.tables is not None:
+            return self.tables[0][symbol][codes]
+        return self._next_direct(codes, *_ALPHABET[symbol])
+
+    def output(self, codes: np.ndarray) -> np.ndarray:
+        if self.tables is not None:
+            return self.tables[1][codes]
+        return self._output_direct(codes)
 
 
 def enumerate_adder(
@@ -105,6 +130,7 @@ def enumerate_adder(
     max_len: int = 12,
     *,
     chunk: int = 1 << 20,
+    table_units: int = 16,
     progress: Callable[[int, int], None] | None = None,
 ) -> Enumeration:
     """Run the network on every valid pair of every length 1..max_len and count wrong outputs.
@@ -119,49 +145,49 @@ def enumerate_adder(
         raise ValueError(f"max_len must be between 1 and {MAX_ENUMERATION_LENGTH}, got {max_len}")
     if chunk < 4:
         raise ValueError("chunk must be at least 4")
-    network = _Network(net)
+    network = _Network(net, table_units)
     failures = [0] * (max_len + 1)
     first: list[int | None] = [None] * (max_len + 1)
     total = sum(4 ** (n - 1) for n in range(1, max_len + 1))
     done = 0
 
-    def score(H: np.ndarray, S: np.ndarray, ok: np.ndarray, code: np.ndarray, t: int) -> None:
+    def score(state: np.ndarray, S: np.ndarray, ok: np.ndarray, word: np.ndarray, t: int) -> None:
         """Score the inputs of length t + 1: these prefixes of length t, then (0, 0)."""
         nonlocal done
-        y = network.output(network.hidden_step(H, 0, 0))
+        y = network.output(network.successors(state, 0))
         wrong = ~(ok & (y == ((S >> t) & 1).astype(bool)))
         n = t + 1
         count = int(np.count_nonzero(wrong))
         if count:
             failures[n] += count
-            smallest = int(code[wrong].min())
+            smallest = int(word[wrong].min())
             first[n] = smallest if first[n] is None else min(first[n], smallest)
         done += len(S)
         if progress is not None:
             progress(done, total)
 
-    def walk(H: np.ndarray, S: np.ndarray, ok: np.ndarray, code: np.ndarray, t: int) -> None:
-        score(H, S, ok, code, t)
+    def walk(state: np.ndarray, S: np.ndarray, ok: np.ndarray, word: np.ndarray, t: int) -> None:
+        score(state, S, ok, word, t)
         if t + 1 < max_len:
-            expand(H, S, ok, code, t)
+            expand(state, S, ok, word, t)
 
-    def expand(H: np.ndarray, S: np.ndarray, ok: np.ndarray, code: np.ndarray, t: int) -> None:
+    def expand(state: np.ndarray, S: np.ndarray, ok: np.ndarray, word: np.ndarray, t: int) -> None:
         """Walk the children (prefixes of length t + 1) of these prefixes of length t."""
         if 4 * len(S) > chunk and len(S) > 1:
             half = len(S) // 2  # too wide to expand at once: split and go depth-first
-            expand(H[:, :half], S[:half], ok[:half], code[:half], t)
-            expand(H[:, half:], S[half:], ok[half:], code[half:], t)
+            expand(state[:half], S[:half], ok[:half], word[:half], t)
+            expand(state[half:], S[half:], ok[half:], word[half:], t)
             return
         children = []
         for index, (a, b) in enumerate(_ALPHABET):
-            H_next = network.hidden_step(H, a, b)
+            state_next = network.successors(state, index)
             S_next = S + ((a + b) << t)
-            y = network.output(H_next)
+            y = network.output(state_next)
             ok_next = ok & (y == ((S_next >> t) & 1).astype(bool))
-            children.append((H_next, S_next, ok_next, code + index * 4**t))
-        walk(*(np.concatenate([c[i] for c in children], axis=-1) for i in range(4)), t + 1)
+            children.append((state_next, S_next, ok_next, word + index * 4**t))
+        walk(*(np.concatenate([c[i] for c in children]) for i in range(4)), t + 1)
 
-    walk(network.h0[:, None].copy(), np.zeros(1, dtype=np.int64), np.ones(1, dtype=bool), np.zeros(1, dtype=np.int64), 0)
+    walk(np.full(1, network.h0, dtype=np.uint32 if network.tables is not None else np.uint64), np.zeros(1, dtype=np.int64), np.ones(1, dtype=bool), np.zeros(1, dtype=np.int64), 0)
     return Enumeration(
         max_len=max_len,
         lengths=tuple(
@@ -171,13 +197,13 @@ def enumerate_adder(
     )
 
 
-def _decode(code: int | None, n: int) -> tuple[int, int] | None:
-    """A prefix code holds symbol t (a_t + 2 b_t) in base-4 digit t."""
-    if code is None:
+def _decode(word: int | None, n: int) -> tuple[int, int] | None:
+    """A prefix word holds symbol t (a_t + 2 b_t) in base-4 digit t."""
+    if word is None:
         return None
     a = b = 0
     for t in range(n):
-        symbol = (code >> (2 * t)) & 3
+        symbol = (word >> (2 * t)) & 3
         a |= (symbol & 1) << t
         b |= (symbol >> 1) << t
     return a, b
