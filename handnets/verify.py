@@ -40,6 +40,8 @@ class Section:
 
 SECTIONS: tuple[Section, ...] = (
     Section("adder", "handnets.threshold.check:check_builtin", "handnets.render.adder:render_verify", "handnets.render.adder:proof_document"),
+    Section("params", "handnets.params.catalogue:check_examples", "handnets.render.params:render_section", "handnets.render.params:proof_document"),
+    Section("cnn", "handnets.cnn.catalogue:check_examples", "handnets.render.cnn:render_section", "handnets.render.cnn:proof_document"),
 )
 
 

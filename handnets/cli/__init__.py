@@ -24,6 +24,9 @@ EXIT_BAD_INPUT = 2
 # One module per subcommand family; each has register(subparsers).
 _COMMAND_MODULES = (
     "handnets.cli.adder",
+    "handnets.cli.params",
+    "handnets.cli.conv",
+    "handnets.cli.grade",
 )
 
 
@@ -60,3 +63,6 @@ def main(argv: Sequence[str] | None = None, *, out: Console | None = None) -> in
     except KeyboardInterrupt:
         sys.stderr.write("error: interrupted\n")
         return 130
+    except BrokenPipeError:  # e.g. piped into head: the reader has gone, nothing is wrong
+        sys.stderr.close()
+        return 0

@@ -85,17 +85,17 @@ class Formula:
 
     def evaluate(self, expr: sympy.Expr) -> int | None:
         known = {sym: sympy.Integer(value) for sym, value in self.sizes if value is not None}
-        result = sympy.sympify(expr).xreplace(known)
+        result = sympy.Add(expr).xreplace(known)  # Add() turns a plain 0 into sympy zero
         return int(result) if result.is_Integer else None
 
     def value(self, role: str | None = None) -> int | None:
         """The count once the sizes are put in; None while a size is unknown."""
         return self.evaluate(self.expression(role))
 
-    @property
-    def compact(self) -> sympy.Expr:
-        """The closed form factored for the summary's formula column."""
-        return sympy.factor(self.expression())
+    def compact(self, roles: tuple[str, ...] = ("trainable", "non_trainable")) -> sympy.Expr:
+        """The closed form of the weights (buffers apart), factored for the summary's formula column."""
+        # factor_terms pulls out common factors but keeps the terms' own grouping, e.g. (L - 1)
+        return sympy.factor_terms(sympy.Add(*(t.count for t in self.terms if t.role in roles)))
 
 
 def layer_formula(layer: Layer, framework: str) -> Formula:
@@ -105,7 +105,7 @@ def layer_formula(layer: Layer, framework: str) -> Formula:
     options (``input_size``, ``in_channels``, ``features``) by the caller; missing ones stay symbolic.
 
     >>> f = layer_formula(Layer("lstm", "LSTM", "keras", (("units", 32), ("input_size", 16))), "keras")
-    >>> f.compact, f.value()
+    >>> f.compact(), f.value()
     (4*h*(h + n_in + 1), 6272)
     """
     if framework not in FRAMEWORKS:

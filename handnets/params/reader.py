@@ -12,7 +12,6 @@ kind ``unknown``, and so does an unknown ``nn.X(...)`` or ``layers.X(...)``; the
 from __future__ import annotations
 
 import ast
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -52,7 +51,10 @@ class _Context:
         self.dialect = dialect
 
     def fail(self, node: ast.AST, message: str, field: str | None = None) -> InvalidSpec:
-        return InvalidSpec(f"line {getattr(node, 'lineno', '?')}: {message}", source=self.source, field=field)
+        """An error that names the line; ``field`` is kept on the exception, the line says where."""
+        error = InvalidSpec(f"line {getattr(node, 'lineno', '?')}: {message}", source=self.source)
+        error.field = field
+        return error
 
 
 def read_model(text: str, *, source: str = "<spec>", framework: str | None = None) -> ModelCode:
@@ -224,6 +226,7 @@ def _snippet(node: ast.AST) -> str:
 # --- collecting layers -------------------------------------------------------------------------
 
 _CONTAINERS = {"Sequential", "ModuleList"}
+_NOT_LAYERS = {"Module", "Parameter", "ParameterList", "ParameterDict", "ModuleDict", "Model", "Layer", "InputSpec"}
 
 
 class _Collector(ast.NodeVisitor):
@@ -247,14 +250,15 @@ class _Collector(ast.NodeVisitor):
             self.generic_visit(node)
 
     def _is_layer_call(self, prefix: str, name: str) -> bool:
-        dialect = _prefix_dialect(prefix)
-        if prefix and dialect is None:
+        known = name in KERAS_LAYERS or name in TORCH_LAYERS or name == "Bidirectional"
+        if not prefix:
+            return known
+        if _prefix_dialect(prefix) is None:
             return False
-        if prefix.endswith(("functional", "init", "utils")):
-            return False
-        if name in KERAS_LAYERS or name in TORCH_LAYERS or name == "Bidirectional":
-            return True
-        return dialect is not None and name[:1].isupper()
+        if prefix.split(".")[-1] in ("nn", "layers"):
+            # a layer namespace: unknown capitalised names there are layers this reader cannot count
+            return known or (name[:1].isupper() and name not in _NOT_LAYERS)
+        return known  # keras.Input, tf.keras.layers... but never keras.optimizers.Adam
 
     def _container(self, node: ast.Call) -> None:
         elements: list[ast.AST] = []
@@ -291,7 +295,6 @@ class _Collector(ast.NodeVisitor):
             self._container(node)
             return
         self.layers.append(_build_layer(node, prefix, name, self.context))
-        # layers written inside arguments (``Bidirectional(LSTM(8))`` is handled by the builder)
 
 
 def _looks_like_layer(node: ast.AST) -> bool:
@@ -320,6 +323,22 @@ def _build_layer(node: ast.Call, prefix: str, name: str, context: _Context) -> L
     dialect = _call_dialect(prefix, name, context)
     if name == "Bidirectional" and dialect == "keras":
         return _bidirectional(node, name, context)
+    ambiguous = not _prefix_dialect(prefix) and name in KERAS_LAYERS and name in TORCH_LAYERS
+    if not ambiguous:
+        return _construct(node, name, dialect, context)
+    # A bare name both frameworks use (LSTM, Embedding): the file's dialect first; if the call does
+    # not fit that signature (``LSTM(32)`` lacks PyTorch's hidden_size), the other framework's.
+    try:
+        return _construct(node, name, dialect, context)
+    except InvalidSpec as first:
+        other = "pytorch" if dialect == "keras" else "keras"
+        try:
+            return _construct(node, name, other, context)
+        except InvalidSpec:
+            raise first from None
+
+
+def _construct(node: ast.Call, name: str, dialect: str, context: _Context) -> Layer:
     table = KERAS_LAYERS if dialect == "keras" else TORCH_LAYERS
     entry = table.get(name)
     if entry is None:
@@ -439,11 +458,15 @@ def _k_embedding(args: _Args) -> dict[str, Any]:
 
 
 def _k_recurrent(args: _Args) -> dict[str, Any]:
+    common = _keras_common(args)
+    if args.present("input_dim") and not args.present("input_shape"):
+        # Keras 1/2's input_dim / input_length on a recurrent layer: (timesteps, features)
+        common["input_shape"] = (args.integer("input_length"), args.integer("input_dim"))
     out = {
         "units": args.required("units"),
         "bias": args.flag("use_bias", True),
         "return_sequences": args.flag("return_sequences", False),
-        **_keras_common(args),
+        **common,
     }
     if args.name == "GRU":
         out["reset_after"] = args.flag("reset_after", True)

@@ -1,0 +1,103 @@
+"""``handnets params SPEC_OR_FILE...``: parameter counts and output shapes of model code, never run.
+
+Each argument is a file of model-building code or one constructor call as written in code
+(``"LSTM(32)"``, ``"nn.LSTM(7, 13, num_layers=2, bidirectional=True)"``); several are read as one
+model, in order. ``--framework both`` shows the Keras and PyTorch conventions side by side.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from rich.console import Console
+
+from handnets.errors import InvalidSpec, UsageError
+from handnets.params.model import summarize
+from handnets.params.reader import read_models
+
+__all__ = ["register", "run", "parse_input_shape", "read_arguments"]
+
+_MAX_BYTES = 1_000_000
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser("params", help="parameter counts and output shapes of model code (read, never run)", description=__doc__)
+    parser.add_argument("specs", nargs="+", metavar="SPEC_OR_FILE", help='a file of model code, or a constructor call such as "LSTM(32)"')
+    parser.add_argument("--framework", choices=("keras", "pytorch", "both"), help="counting convention (default: the code's own)")
+    parser.add_argument("--input-shape", metavar="200,16", help="input shape without the batch axis (None for a free axis)")
+    parser.add_argument("--terms", action="store_true", help="also show where every term of every formula comes from")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.set_defaults(func=run)
+
+
+def parse_input_shape(text: str | None) -> tuple[int | None, ...] | None:
+    """``"200,16"`` -> ``(200, 16)``; ``"None,20"`` -> ``(None, 20)``; brackets are allowed."""
+    if text is None:
+        return None
+    parts = [p.strip() for p in text.strip().strip("()[]").split(",") if p.strip()]
+    shape: list[int | None] = []
+    for part in parts:
+        if part.lower() in ("none", "?"):
+            shape.append(None)
+        elif part.isdigit() and int(part) >= 1:
+            shape.append(int(part))
+        else:
+            raise UsageError(f"--input-shape takes positive integers (or None) separated by commas, e.g. 200,16; got {text!r}")
+    if not shape:
+        raise UsageError(f"--input-shape needs at least one axis, got {text!r}")
+    return tuple(shape)
+
+
+def read_arguments(specs: list[str]) -> list[tuple[str, str]]:
+    """Each argument as (source, code): a file's text, or the argument itself as code."""
+    pieces = []
+    for index, spec in enumerate(specs):
+        path = Path(spec)
+        looks_like_file = spec.endswith((".py", ".txt")) or "/" in spec and "(" not in spec
+        if path.is_file():
+            try:
+                size = path.stat().st_size
+                if size > _MAX_BYTES:
+                    raise InvalidSpec(f"file is {size} bytes, more than the {_MAX_BYTES} allowed", source=spec)
+                text = path.read_bytes().decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise InvalidSpec(f"not UTF-8 text (byte {exc.start})", source=spec) from None
+            except OSError as exc:
+                raise InvalidSpec(f"cannot be read: {exc.strerror}", source=spec) from None
+            pieces.append((spec, text))
+        elif looks_like_file:
+            raise InvalidSpec("no such file", source=spec)
+        else:
+            short = "\n" not in spec and len(spec) <= 60
+            pieces.append((spec if len(specs) == 1 and short else f"spec {index + 1}", spec))
+    return pieces
+
+
+def run(args: argparse.Namespace, out: Console) -> int:
+    from handnets.render.params import render_side_by_side, render_summary, render_terms, summary_payload
+
+    shape = parse_input_shape(args.input_shape)
+    chosen = None if args.framework in (None, "both") else args.framework
+    model = read_models(read_arguments(args.specs), framework=chosen)
+    if not model.layers:
+        raise InvalidSpec("no layers found: expected constructor calls such as Dense(8) or nn.Linear(4, 8)", source=model.source)
+    if args.framework == "both":
+        keras, pytorch = (summarize(model, framework=f, input_shape=shape) for f in ("keras", "pytorch"))
+        if args.json:
+            out.file.write(json.dumps({"keras": summary_payload(keras), "pytorch": summary_payload(pytorch)}) + "\n")
+        else:
+            out.print(render_side_by_side(keras, pytorch))
+            if args.terms:
+                out.print(render_terms(keras))
+                out.print(render_terms(pytorch))
+        return 0
+    summary = summarize(model, framework=chosen, input_shape=shape)
+    if args.json:
+        out.file.write(json.dumps(summary_payload(summary)) + "\n")
+        return 0
+    out.print(render_summary(summary))
+    if args.terms or sum(1 for r in summary.rows if r.formula is not None and r.formula.terms) == 1:
+        out.print(render_terms(summary))
+    return 0

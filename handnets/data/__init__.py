@@ -1,0 +1,1 @@
+"""Data files shipped with handnets: built-in grading keys."""

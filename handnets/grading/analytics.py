@@ -1,0 +1,170 @@
+"""What a grader learns from a batch: per-question statistics, common mistakes, and shared wrong answers.
+
+Wrong answers are grouped by meaning, not by string: each incorrect verdict carries a ``meaning``
+key (a recognised mistake's note, or the numeric fingerprint of the expression's canonical form,
+or the value read), so ``o_t*(1-o_t)`` and ``o_t - o_t**2`` fall in one group.
+
+The answer-sharing report pairs students who gave the same wrong answer (equal in meaning) to the
+same questions, weighting each shared answer by how rare it is in the batch (log(N / k) for an
+answer k of N students gave). Identical correct answers are expected and never count.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+
+from handnets.grading.grade import VERDICTS, Report
+
+__all__ = ["WrongAnswer", "QuestionStats", "SharedAnswer", "SharedPair", "Analytics", "analyse"]
+
+
+@dataclass(frozen=True, slots=True)
+class WrongAnswer:
+    """One group of equivalent wrong answers to a question."""
+
+    question: str
+    meaning: str
+    count: int
+    note: str
+    example: str  # one student's answer as written (the shortest, for a stable choice)
+    read_as: str
+    students: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionStats:
+    question: str
+    max_score: Fraction
+    mean_score: Fraction
+    counts: tuple[tuple[str, int], ...]  # verdict -> how many, in VERDICTS order
+    common_wrong: tuple[WrongAnswer, ...]  # most common first
+
+    def share(self, verdict: str) -> Fraction:
+        total = sum(n for _, n in self.counts)
+        return Fraction(dict(self.counts).get(verdict, 0), total) if total else Fraction(0)
+
+
+@dataclass(frozen=True, slots=True)
+class SharedAnswer:
+    question: str
+    example: str
+    holders: int  # how many students in the batch gave this wrong answer
+
+
+@dataclass(frozen=True, slots=True)
+class SharedPair:
+    """Two students who share uncommon wrong answers, and how unusual that is."""
+
+    students: tuple[str, str]
+    shared: tuple[SharedAnswer, ...]
+    rarity: float  # sum over shared answers of log(N / holders)
+
+
+@dataclass(frozen=True, slots=True)
+class Analytics:
+    students: int
+    questions: tuple[QuestionStats, ...]
+    pairs: tuple[SharedPair, ...]  # most unusual first
+    clusters: tuple[tuple[str, ...], ...]  # groups linked by pairs that share at least ``min_shared`` answers
+
+
+def analyse(
+    reports: Sequence[Report],
+    *,
+    top: int = 5,
+    uncommon: float = 0.2,
+    min_shared: int = 2,
+) -> Analytics:
+    """Statistics, mistake groups and the answer-sharing report for a graded batch.
+
+    A wrong answer is uncommon when at most ``uncommon`` of the students (and at least two) gave it;
+    pairs need at least one shared uncommon wrong answer, clusters link pairs sharing ``min_shared``.
+    """
+    students = len(reports)
+    if not reports:
+        return Analytics(0, (), (), ())
+    by_question: dict[str, list] = defaultdict(list)
+    for report in reports:
+        for verdict in report.verdicts:
+            by_question[verdict.id].append((report.student, verdict))
+
+    stats = []
+    groups: dict[tuple[str, str], list] = {}
+    for question, entries in by_question.items():  # key order: dicts keep the first report's question order
+        counts = {v: 0 for v in VERDICTS}
+        total = Fraction(0)
+        wrong: dict[str, list] = defaultdict(list)
+        for student, verdict in entries:
+            counts[verdict.verdict] += 1
+            total += verdict.score
+            if verdict.verdict == "incorrect" and verdict.meaning:
+                wrong[verdict.meaning].append((student, verdict))
+        common = []
+        for meaning, holders in wrong.items():
+            example = min(holders, key=lambda sv: (len(sv[1].submitted), sv[1].submitted))[1]
+            group = WrongAnswer(
+                question=question,
+                meaning=meaning,
+                count=len(holders),
+                note=example.note,
+                example=example.submitted,
+                read_as=example.read_as.plain if example.read_as else "",
+                students=tuple(sorted(s for s, _ in holders)),
+            )
+            common.append(group)
+            groups[(question, meaning)] = holders
+        common.sort(key=lambda g: (-g.count, g.example))
+        stats.append(
+            QuestionStats(
+                question=question,
+                max_score=entries[0][1].max_score,
+                mean_score=total / len(entries),
+                counts=tuple((v, counts[v]) for v in VERDICTS),
+                common_wrong=tuple(common[:top]),
+            )
+        )
+
+    pairs = _shared_pairs(groups, students, uncommon)
+    return Analytics(students, tuple(stats), pairs, _clusters(pairs, min_shared))
+
+
+def _shared_pairs(groups: dict, students: int, uncommon: float) -> tuple[SharedPair, ...]:
+    shared: dict[tuple[str, str], list[SharedAnswer]] = defaultdict(list)
+    weight: dict[tuple[str, str], float] = defaultdict(float)
+    for (question, _meaning), holders in groups.items():
+        k = len(holders)
+        if k < 2 or k > max(2, uncommon * students):
+            continue
+        example = min(holders, key=lambda sv: (len(sv[1].submitted), sv[1].submitted))[1].submitted
+        names = sorted({s for s, _ in holders})
+        for i, a in enumerate(names):
+            for b in names[i + 1 :]:
+                shared[(a, b)].append(SharedAnswer(question, example, k))
+                weight[(a, b)] += math.log(students / k)
+    pairs = [SharedPair(students=pair, shared=tuple(answers), rarity=round(weight[pair], 6)) for pair, answers in shared.items()]
+    pairs.sort(key=lambda p: (-p.rarity, -len(p.shared), p.students))
+    return tuple(pairs)
+
+
+def _clusters(pairs: Sequence[SharedPair], min_shared: int) -> tuple[tuple[str, ...], ...]:
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        while parent.setdefault(x, x) != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for pair in pairs:
+        if len(pair.shared) >= min_shared:
+            a, b = (find(s) for s in pair.students)
+            if a != b:
+                parent[max(a, b)] = min(a, b)
+    members: dict[str, list[str]] = defaultdict(list)
+    for student in parent:
+        members[find(student)].append(student)
+    return tuple(sorted((tuple(sorted(group)) for group in members.values() if len(group) >= 2), key=lambda g: (-len(g), g)))

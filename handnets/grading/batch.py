@@ -1,0 +1,270 @@
+"""Grade a whole course: many sheets in parallel worker processes, each answer under a hard time limit.
+
+Isolation: every sheet is graded in a worker process. Before judging each answer the worker tells
+the parent which one it is on; inside the worker each answer runs under a soft time limit
+(``SIGALRM``) and a memory limit (``RLIMIT_AS``), so a slow or greedy answer becomes ``undecided``
+and the sheet goes on. If an answer still does not come back (stuck in C code, or the worker
+crashed), the parent kills the worker after the hard limit, records that answer as ``undecided``
+with the reason, starts a fresh worker and grades the rest of the sheet there. Unreadable sheets
+are listed with the reason; every other sheet is graded.
+
+Results never depend on ``jobs`` or on the order the workers finish: they are sorted by the
+sheet's path, and judging is deterministic (seeded by question id).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import signal
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+from pathlib import Path
+
+from handnets.errors import InputError, UsageError
+from handnets.grading.grade import Report, Verdict, grade_answers
+from handnets.grading.key import Key, load_key
+from handnets.grading.sheet import load_sheet
+
+__all__ = ["Limits", "Unreadable", "Batch", "find_sheets", "grade_batch", "run_worker"]
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Per-answer limits inside a worker."""
+
+    seconds: float = 10.0  # soft limit: SIGALRM interrupts the answer
+    hard_seconds: float = 20.0  # the parent kills the worker if one answer takes longer than this
+    memory_bytes: int = 2 * 1024**3  # RLIMIT_AS of each worker (where the platform allows it)
+
+    def __post_init__(self) -> None:
+        if not 0 < self.seconds <= self.hard_seconds:
+            raise ValueError("limits need 0 < seconds <= hard_seconds")
+
+
+@dataclass(frozen=True, slots=True)
+class Unreadable:
+    """A sheet that could not be read at all, and why."""
+
+    source: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """Every sheet's report (sorted by source) and every unreadable sheet."""
+
+    key: Key
+    reports: tuple[Report, ...]
+    unreadable: tuple[Unreadable, ...]
+
+
+def find_sheets(paths: Iterable[str | Path]) -> tuple[Path, ...]:
+    """Expand directories into their ``*.toml`` files; sorted, duplicates removed.
+
+    A path that does not exist is a usage error; a directory without sheets is one too.
+    """
+    found: dict[str, Path] = {}
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            entries = sorted(p for p in path.iterdir() if p.suffix == ".toml" and not p.name.startswith("."))
+            if not entries:
+                raise UsageError(f"{path}: no .toml answer sheets in this directory")
+            for entry in entries:
+                found.setdefault(str(entry), entry)
+        elif path.exists():
+            found.setdefault(str(path), path)
+        else:
+            raise UsageError(f"{path}: no such file or directory")
+    return tuple(sorted(found.values(), key=str))
+
+
+# ------------------------------------------------------------------------------ the worker
+
+
+class _AnswerTimeout(BaseException):
+    """Raised by SIGALRM inside an answer; a BaseException so judging code cannot swallow it."""
+
+
+def _on_alarm(signum, frame):
+    raise _AnswerTimeout()
+
+
+def run_worker(conn: Connection, key_source: str, limits: Limits) -> None:
+    """Grade sheets sent by the parent until told to stop (None)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles ^C
+    try:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
+    except (ImportError, ValueError, OSError):  # not on this platform: the hard time limit still holds
+        pass
+    signal.signal(signal.SIGALRM, _on_alarm)
+    key = load_key(key_source)
+    while True:
+        job = conn.recv()
+        if job is None:
+            return
+        index, source, decided = job
+        try:
+            sheet = load_sheet(source)
+        except InputError as exc:
+            conn.send(("unreadable", index, str(exc)))
+            continue
+        except MemoryError:
+            conn.send(("unreadable", index, f"{source}: too large to read"))
+            continue
+
+        def guard(question_id: str, judge: Callable[[], Verdict]) -> Verdict:
+            conn.send(("answer", index, question_id))
+            signal.setitimer(signal.ITIMER_REAL, limits.seconds)
+            try:
+                return judge()
+            finally:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+
+        report = grade_answers(key, sheet, guard=guard, decided=decided, limit_seconds=limits.seconds,
+                               timeout_errors=(_AnswerTimeout,))
+        conn.send(("report", index, report))
+
+
+# ------------------------------------------------------------------------------ the parent
+
+
+@dataclass
+class _Slot:
+    process: multiprocessing.process.BaseProcess
+    conn: Connection
+    job: int | None = None  # index of the sheet it is grading
+    question: str | None = None  # the answer it is judging now
+    since: float = 0.0
+
+
+class _Scheduler:
+    """The parent's bookkeeping: which worker grades which sheet, and what each answer came to."""
+
+    def __init__(self, key_source: str, sources: list[str], jobs: int, limits: Limits, worker: Callable[..., None]):
+        self.key_source, self.sources, self.limits, self.worker = key_source, sources, limits, worker
+        self.decided: dict[int, dict[str, str]] = {i: {} for i in range(len(sources))}  # settled by the parent
+        self.pending = list(range(len(sources) - 1, -1, -1))  # a stack: pop() hands sheets out in order
+        self.reports: dict[int, Report] = {}
+        self.unreadable: dict[int, Unreadable] = {}
+        methods = multiprocessing.get_all_start_methods()
+        self.context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+        self.slots = [self._start() for _ in range(min(jobs, len(sources)))]
+
+    def _start(self) -> _Slot:
+        parent, child = self.context.Pipe()
+        process = self.context.Process(target=self.worker, args=(child, self.key_source, self.limits), daemon=True)
+        process.start()
+        child.close()
+        return _Slot(process, parent)
+
+    def assign(self, slot: _Slot) -> None:
+        slot.job, slot.question = None, None
+        if self.pending:
+            index = self.pending.pop()
+            slot.job, slot.since = index, time.monotonic()
+            slot.conn.send((index, self.sources[index], dict(self.decided[index])))
+
+    @property
+    def busy(self) -> bool:
+        return any(slot.job is not None for slot in self.slots)
+
+    @property
+    def finished(self) -> int:
+        return len(self.reports) + len(self.unreadable)
+
+    def receive(self, slot: _Slot) -> bool:
+        """Take one message from a worker; True when a sheet finished."""
+        try:
+            kind, index, payload = slot.conn.recv()
+        except (EOFError, OSError):
+            self.replace(slot, "crashed the worker")
+            return False
+        if kind == "answer":
+            slot.question, slot.since = payload, time.monotonic()
+            return False
+        if kind == "report":
+            self.reports[index] = payload
+        else:
+            self.unreadable[index] = Unreadable(self.sources[index], payload)
+        self.assign(slot)
+        return True
+
+    def police(self) -> None:
+        """Stop workers stuck on one answer past the hard limit, and replace dead ones."""
+        now = time.monotonic()
+        for slot in self.slots:
+            if slot.job is None:
+                continue
+            if not slot.process.is_alive():
+                self.replace(slot, "crashed the worker")
+            elif now - slot.since > self.limits.hard_seconds:
+                self.replace(slot, f"took longer than {self.limits.hard_seconds:g} s; the worker was stopped")
+
+    def replace(self, slot: _Slot, reason: str) -> None:
+        """Settle the answer a stuck or dead worker was on, requeue its sheet, and start a fresh worker."""
+        index, question = slot.job, slot.question
+        slot.process.kill()
+        slot.process.join(timeout=5)
+        slot.conn.close()
+        if question is None:  # it died reading the sheet itself: no answer to blame
+            self.unreadable[index] = Unreadable(self.sources[index], f"{self.sources[index]}: reading the sheet {reason}")
+        else:
+            self.decided[index][question] = reason
+            self.pending.append(index)
+        fresh = self._start()
+        slot.process, slot.conn = fresh.process, fresh.conn
+        self.assign(slot)
+
+    def close(self) -> None:
+        for slot in self.slots:
+            try:
+                slot.conn.send(None)
+            except (OSError, ValueError):
+                pass
+        for slot in self.slots:
+            slot.process.join(timeout=5)
+            if slot.process.is_alive():
+                slot.process.kill()
+
+
+def grade_batch(
+    key_source: str,
+    sheets: Sequence[str | Path],
+    *,
+    jobs: int = 1,
+    limits: Limits = Limits(),
+    progress: Callable[[int, int], None] | None = None,
+    worker: Callable[..., None] | None = None,
+) -> Batch:
+    """Grade every sheet with ``jobs`` worker processes; ``progress(done, total)`` after each sheet.
+
+    ``key_source`` is a key path or built-in name: each worker loads it itself. ``worker`` replaces
+    the function each worker process runs (an importable, module-level function; for tests).
+    """
+    key = load_key(key_source)  # fail early, in the parent, on a bad key
+    if jobs < 1:
+        raise UsageError(f"--jobs must be at least 1, got {jobs}")
+    sources = [str(s) for s in sheets]
+    scheduler = _Scheduler(str(key_source), sources, jobs, limits, worker or run_worker)
+    try:
+        for slot in scheduler.slots:
+            scheduler.assign(slot)
+        while scheduler.busy:
+            ready = wait([slot.conn for slot in scheduler.slots if slot.job is not None], timeout=0.2)
+            for slot in list(scheduler.slots):
+                if slot.job is not None and slot.conn in ready and scheduler.receive(slot) and progress is not None:
+                    progress(scheduler.finished, len(sources))
+            scheduler.police()
+    finally:
+        scheduler.close()
+    by_source = lambda item: sources[item[0]]  # noqa: E731
+    return Batch(
+        key=key,
+        reports=tuple(report for _, report in sorted(scheduler.reports.items(), key=by_source)),
+        unreadable=tuple(u for _, u in sorted(scheduler.unreadable.items(), key=by_source)),
+    )

@@ -1,0 +1,538 @@
+"""Judge answers against a key: one ``Verdict`` per question, a ``Report`` per sheet.
+
+Each answer is judged in isolation and always gets a verdict, never an exception:
+
+- ``correct`` / ``incorrect``: judged; an incorrect answer that matches a key's known mistake gets
+  that mistake's partial credit, feedback and note id;
+- ``invalid``: could not be read (no penalty, a message saying why and where);
+- ``undecided``: could not be settled within the limits: flagged for a human, never silently wrong;
+- ``missing``: no answer; ``manual``: free text kept for a human.
+
+Every judged answer echoes how it was read (plain, pretty and LaTeX), so a student can see that
+``xy`` was read as ``x*y``.
+"""
+
+from __future__ import annotations
+
+import re
+import signal
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+import sympy
+
+from handnets.errors import InputError, InvalidWeights
+from handnets.exact import to_fraction
+from handnets.grading.equivalence import Equivalence, fingerprint, judge_big_o, judge_expression, judge_integer, judge_number
+from handnets.grading.expr import ParseFailure, parse_big_o, parse_expression
+from handnets.grading.key import Key, Mistake, Question
+from handnets.grading.sheet import Sheet
+
+__all__ = ["VERDICTS", "Reading", "Verdict", "Report", "judge_answer", "grade_sheet", "grade_answers"]
+
+VERDICTS = ("correct", "incorrect", "invalid", "undecided", "missing", "manual")
+_MAX_TEXT = 20_000  # characters of free text kept
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """How an answer was read: plain text (sympy syntax), a unicode picture, and LaTeX."""
+
+    plain: str
+    pretty: str = ""
+    latex: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """The judgement of one answer."""
+
+    id: str
+    verdict: str
+    score: Fraction
+    max_score: Fraction
+    note: str  # a stable id: "correct", a mistake's note, "incorrect", "invalid", "undecided", "missing", "manual"
+    feedback: str
+    submitted: str  # the answer as the student wrote it (shortened)
+    read_as: Reading | None = None
+    method: str = ""
+    meaning: str = ""  # for wrong answers: a canonical key of what the answer means (equal meanings, equal keys)
+
+    def __post_init__(self) -> None:
+        if self.verdict not in VERDICTS:
+            raise ValueError(f"verdict must be one of {', '.join(VERDICTS)}")
+        if not 0 <= self.score <= self.max_score:
+            raise ValueError("score must lie between 0 and max_score")
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """One sheet graded: a verdict per question of the key, in the key's order."""
+
+    student: str
+    source: str
+    key: str
+    verdicts: tuple[Verdict, ...]
+    unknown_answers: tuple[str, ...] = ()  # answers to questions the key does not have
+
+    @property
+    def score(self) -> Fraction:
+        return sum((v.score for v in self.verdicts), Fraction(0))
+
+    @property
+    def max_score(self) -> Fraction:
+        return sum((v.max_score for v in self.verdicts), Fraction(0))
+
+
+def grade_sheet(key: Key, sheet: Sheet, *, limit_seconds: float = 10.0) -> Report:
+    """Judge every question of ``key`` on ``sheet``, each answer under a time limit of its own.
+
+    The limit is enforced with ``SIGALRM`` on the main thread (elsewhere only the parser's and the
+    judge's own bounds hold); batches use worker processes with hard limits (``handnets.grading.batch``).
+
+    >>> from handnets.grading.key import load_key
+    >>> from handnets.grading.sheet import loads_sheet
+    >>> report = grade_sheet(load_key("homework"), loads_sheet('[answers]\n"conv.params" = 608'))
+    >>> [v.verdict for v in report.verdicts if v.id == "conv.params"]
+    ['correct']
+    """
+    return grade_answers(key, sheet, guard=_alarm_guard(limit_seconds), limit_seconds=limit_seconds,
+                         timeout_errors=(_AnswerTimeout,))
+
+
+class _AnswerTimeout(BaseException):
+    """An answer ran past its time limit (a BaseException: judging code cannot swallow it)."""
+
+
+def _alarm_guard(seconds: float) -> Callable[[str, Callable[[], Verdict]], Verdict] | None:
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
+        return None
+
+    def on_alarm(signum, frame):
+        raise _AnswerTimeout()
+
+    def guard(question_id: str, judge: Callable[[], Verdict]) -> Verdict:
+        previous = signal.signal(signal.SIGALRM, on_alarm)
+        signal.setitimer(signal.ITIMER_REAL, seconds)
+        try:
+            return judge()
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+
+    return guard
+
+
+def grade_answers(
+    key: Key,
+    sheet: Sheet,
+    *,
+    guard: Callable[[str, Callable[[], Verdict]], Verdict] | None = None,
+    decided: Mapping[str, str] | None = None,
+    limit_seconds: float | None = None,
+    timeout_errors: tuple[type[BaseException], ...] = (),
+) -> Report:
+    """Judge every question, one answer at a time, so that no answer can take the others down.
+
+    ``guard(question_id, judge)`` runs each judgement (a worker uses it to report progress and arm
+    its timer); ``decided`` maps question ids to reasons for answers already settled as undecided
+    (the batch parent's verdict on an answer that hung or crashed a worker).
+    """
+    decided = decided or {}
+    verdicts = []
+    for question in key.questions:
+        if question.id not in sheet.answers:
+            verdicts.append(_missing(question))
+            continue
+        submitted = sheet.answers[question.id]
+        if question.id in decided:
+            verdicts.append(_undecided(question, _show(submitted), decided[question.id]))
+            continue
+        source = f"{sheet.source}: answers.{question.id}"
+
+        def judge(question=question, submitted=submitted, source=source) -> Verdict:
+            return judge_answer(question, submitted, source=source)
+
+        try:
+            verdicts.append(guard(question.id, judge) if guard is not None else judge())
+        except timeout_errors:
+            verdicts.append(_undecided(question, _show(submitted), f"took longer than {limit_seconds:g} s"))
+        except MemoryError:
+            verdicts.append(_undecided(question, _show(submitted), "needed more memory than allowed"))
+        except RecursionError:
+            verdicts.append(_undecided(question, _show(submitted), "nested too deeply to judge"))
+        except Exception as exc:  # a bug in handnets must not cost the other answers their grades
+            verdicts.append(_undecided(question, _show(submitted), f"internal error {type(exc).__name__}: {exc} (please report)"))
+    known = {q.id for q in key.questions}
+    return Report(
+        student=sheet.student,
+        source=sheet.source,
+        key=key.name,
+        verdicts=tuple(verdicts),
+        unknown_answers=tuple(sorted(str(k) for k in sheet.answers if k not in known)),
+    )
+
+
+def _undecided(question: Question, shown: str, reason: str) -> Verdict:
+    return Verdict(question.id, "undecided", Fraction(0), question.points, "undecided",
+                   f"{reason}; flagged for a human grader", shown)
+
+
+def _missing(question: Question) -> Verdict:
+    return Verdict(question.id, "missing", Fraction(0), question.points, "missing", "no answer given", "")
+
+
+def judge_answer(question: Question, submitted: Any, *, source: str = "answer") -> Verdict:
+    """Judge one raw answer (a TOML value: string, number, list or table) to ``question``.
+
+    >>> from handnets.grading.key import load_key
+    >>> question = load_key("homework").question("params.classifier.lstm")
+    >>> judge_answer(question, "4*(16*32 + 32*32 + 32)").verdict
+    'correct'
+    """
+    shown = _show(submitted)
+    judge = _JUDGES[question.type]
+    try:
+        return judge(question, submitted, shown, source)
+    except InputError as exc:  # the answer's own content could not be read
+        return _invalid(question, shown, exc.message if exc.field is None else f"{exc.field}: {exc.message}")
+
+
+# ------------------------------------------------------------------------------ helpers
+
+
+def _show(value: Any, limit: int = 300) -> str:
+    if isinstance(value, str):
+        text = value
+    elif isinstance(value, bool):
+        text = "true" if value else "false"
+    elif isinstance(value, dict):
+        text = "{" + ", ".join(f"{k} = {_show(v, 80)}" for k, v in list(value.items())[:12]) + "}"
+    elif isinstance(value, list):
+        text = "[" + ", ".join(_show(v, 80) for v in value[:50]) + (", ..." if len(value) > 50 else "") + "]"
+    else:
+        text = str(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _invalid(question: Question, shown: str, message: str) -> Verdict:
+    return Verdict(question.id, "invalid", Fraction(0), question.points, "invalid", message, shown)
+
+
+def _outcome(
+    question: Question,
+    shown: str,
+    equivalence: Equivalence,
+    reading: Reading,
+    against_mistake: Callable[[Mistake], Equivalence],
+    meaning: Callable[[], str] | None = None,
+) -> Verdict:
+    """Turn an equivalence with the expected answer into a verdict, trying the key's mistakes if wrong.
+
+    ``meaning`` computes the grouping key of a wrong answer (by default how it was read)."""
+    if equivalence.verdict == "equivalent":
+        return Verdict(question.id, "correct", question.points, question.points, "correct",
+                       question.feedback or "correct", shown, reading, equivalence.method)
+    if equivalence.verdict == "undecided":
+        return Verdict(question.id, "undecided", Fraction(0), question.points, "undecided",
+                       f"could not be decided automatically ({equivalence.detail}); flagged for a human grader",
+                       shown, reading, equivalence.method)
+    for mistake in question.mistakes:
+        if against_mistake(mistake).verdict == "equivalent":
+            # full credit marks an accepted alternative (another framework's convention, say): correct, with its note
+            outcome = "correct" if mistake.credit == 1 else "incorrect"
+            return Verdict(question.id, outcome, question.points * mistake.credit, question.points, mistake.note,
+                           mistake.feedback, shown, reading, equivalence.method, f"note:{mistake.note}")
+    return Verdict(question.id, "incorrect", Fraction(0), question.points, "incorrect",
+                   f"not equivalent to the expected answer: {equivalence.detail}" if equivalence.detail else "incorrect",
+                   shown, reading, equivalence.method, meaning() if meaning is not None else reading.plain)
+
+
+def _parse_failure(question: Question, shown: str, failure: ParseFailure) -> Verdict:
+    where = f" at character {failure.position + 1}:\n{failure.caret}" if failure.position is not None else ""
+    return _invalid(question, shown, f"{failure.message}{where}")
+
+
+def _expression_text(submitted: Any) -> str:
+    if isinstance(submitted, str):
+        return submitted
+    if isinstance(submitted, (int, Decimal)) and not isinstance(submitted, bool):
+        return str(submitted)
+    raise InputError(f"expected an expression written as a string, got {_kind(submitted)}")
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a table"
+    return type(value).__name__
+
+
+def _reading(result) -> Reading:
+    return Reading(result.normalized, result.pretty, result.latex)
+
+
+# ------------------------------------------------------------------------------ judges
+
+
+class _Memo:
+    """Verdicts already reached in this process, by question and by the meaning of the answer as read.
+
+    In a course most answers repeat: the same expression (after parsing, whatever its spelling) or
+    the same weights are judged once per worker. Bounded: cleared when it grows past ``size``.
+    """
+
+    def __init__(self, size: int = 20_000):
+        self.size = size
+        self.verdicts: dict[tuple[Question, Any], Verdict] = {}
+
+    def get(self, question: Question, reading: Any, shown: str) -> Verdict | None:
+        cached = self.verdicts.get((question, reading))
+        return None if cached is None else replace(cached, submitted=shown)
+
+    def put(self, question: Question, reading: Any, verdict: Verdict) -> Verdict:
+        if len(self.verdicts) >= self.size:
+            self.verdicts.clear()
+        self.verdicts[(question, reading)] = verdict
+        return verdict
+
+
+_MEMO = _Memo()
+
+
+def _judge_expression(question: Question, submitted: Any, shown: str, source: str) -> Verdict:
+    result = parse_expression(_expression_text(submitted), vocabulary=question.names(), lhs=question.lhs)
+    if not result.ok:
+        return _parse_failure(question, shown, result)
+    memo_key = sympy.srepr(result.expr)
+    cached = _MEMO.get(question, memo_key, shown)
+    if cached is not None:
+        return cached
+    definitions = question.definition_map()
+    options = question.options
+
+    def judge(expected: Any) -> Equivalence:
+        return judge_expression(expected, result.expr, definitions=definitions, seed=question.id,
+                                points=options.points, timeout=options.timeout)
+
+    def meaning() -> str:
+        return "values:" + ",".join(fingerprint(result.expr, definitions))
+
+    verdict = _outcome(question, shown, judge(question.expected), _reading(result), lambda m: judge(m.answer), meaning)
+    return _MEMO.put(question, memo_key, verdict)
+
+
+def _judge_big_o(question: Question, submitted: Any, shown: str, source: str) -> Verdict:
+    result = parse_big_o(_expression_text(submitted), vocabulary=question.names())
+    if not result.ok:
+        return _parse_failure(question, shown, result)
+
+    def judge(expected: Any) -> Equivalence:
+        return judge_big_o(expected, result.expr, seed=question.id)
+
+    return _outcome(question, shown, judge(question.expected), _reading(result), lambda m: judge(m.answer))
+
+
+def _read_number(question: Question, submitted: Any, *, arithmetic: bool) -> tuple[sympy.Expr, Reading] | ParseFailure:
+    if isinstance(submitted, bool):
+        raise InputError("expected a number, got a boolean")
+    if isinstance(submitted, int):
+        value = sympy.Integer(submitted)
+        return value, Reading(str(value))
+    if isinstance(submitted, Decimal):
+        exact = to_fraction(submitted)
+        value = sympy.Rational(exact.numerator, exact.denominator)
+        return value, Reading(str(value))
+    if not isinstance(submitted, str):
+        raise InputError(f"expected a number, got {_kind(submitted)}")
+    text = submitted.strip().replace("_", "").replace(",", "") if re.fullmatch(r"\s*[\d,_]+\s*", submitted) else submitted
+    if not arithmetic:
+        exact = to_fraction(text)
+        value = sympy.Rational(exact.numerator, exact.denominator)
+        return value, Reading(str(value))
+    result = parse_expression(text, vocabulary={})
+    if not result.ok:
+        return result
+    return result.expr, _reading(result)
+
+
+def _judge_integer(question: Question, submitted: Any, shown: str, source: str) -> Verdict:
+    read = _read_number(question, submitted, arithmetic=question.options.arithmetic)
+    if isinstance(read, ParseFailure):
+        return _parse_failure(question, shown, read)
+    value, reading = read
+    return _outcome(question, shown, judge_integer(question.expected, value), reading, lambda m: judge_integer(m.answer, value))
+
+
+def _judge_number(question: Question, submitted: Any, shown: str, source: str) -> Verdict:
+    read = _read_number(question, submitted, arithmetic=True)
+    if isinstance(read, ParseFailure):
+        return _parse_failure(question, shown, read)
+    value, reading = read
+    options = question.options
+
+    def judge(expected: Any) -> Equivalence:
+        return judge_number(expected, value, abs_tol=options.abs_tol, rel_tol=options.rel_tol)
+
+    return _outcome(question, shown, judge(question.expected), reading, lambda m: judge(m.answer))
+
+
+_SHAPE_TEXT = re.compile(r"^\s*[\(\[]?\s*(\d+(?:\s*[,x×*]\s*\d+)*)\s*[\)\]]?\s*$")
+
+
+def _read_shape(submitted: Any) -> tuple[int, ...]:
+    if isinstance(submitted, list):
+        if not all(isinstance(v, int) and not isinstance(v, bool) for v in submitted):
+            raise InputError("expected a list of whole numbers such as [28, 28, 8]")
+        return tuple(submitted)
+    if isinstance(submitted, str) and len(submitted) < 200:
+        match = _SHAPE_TEXT.match(submitted)
+        if match:
+            return tuple(int(v) for v in re.split(r"\s*[,x×*]\s*", match.group(1).strip()))
+    raise InputError(f"expected a shape such as [28, 28, 8] or \"28x28x8\", got {_show(submitted, 60)!r}")
+
+
+def _judge_shape(question: Question, submitted: Any, shown: str, source: str) -> Verdict:
+    shape = _read_shape(submitted)
+    reading = Reading("(" + ", ".join(map(str, shape)) + ")")
+
+    def judge(expected: tuple[int, ...]) -> Equivalence:
+        if tuple(expected) == shape:
+            return Equivalence("equivalent", "exact")
+        return Equivalence("different", "exact", f"expected {len(expected)} numbers in a fixed order, got {reading.plain}")
+
+    return _outcome(question, shown, judge(question.expected), reading, lambda m: judge(m.answer))
+
+
+def _read_matrix(submitted: Any) -> tuple[tuple[Fraction, ...], ...]:
+    if not isinstance(submitted, list) or not submitted or not all(isinstance(row, list) for row in submitted):
+        raise InputError(f"expected a matrix written as a list of rows, such as [[4, 4], [0, 0]], got {_kind(submitted)}")
+    if len(submitted) > 100 or any(len(row) > 100 for row in submitted):
+        raise InputError("expected at most 100 rows and 100 columns")
+    return tuple(tuple(to_fraction(v, field=f"[{i}][{j}]") for j, v in enumerate(row)) for i, row in enumerate(submitted))
+
+
+def _matrix_text(matrix) -> str:
+    return "[" + ", ".join("[" + ", ".join(str(v) for v in row) + "]" for row in matrix) + "]"
+
+
+def _judge_matrix(question: Question, submitted: Any, shown: str, source: str) -> Verdict:
+    matrix = _read_matrix(submitted)
+    reading = Reading(_matrix_text(matrix))
+    expected = question.expected
+    shape = (len(expected), len(expected[0]))
+    got_widths = {len(row) for row in matrix}
+    got_shape = f"{len(matrix)}x{got_widths.pop()}" if len(got_widths) == 1 else f"{len(matrix)} rows of different lengths"
+    if got_shape != f"{shape[0]}x{shape[1]}":
+        return Verdict(question.id, "incorrect", Fraction(0), question.points, "matrix.shape",
+                       f"expected a {shape[0]}x{shape[1]} matrix, got {got_shape}", shown, reading, "shape")
+
+    def judge(target) -> Equivalence:
+        wrong = [(i, j) for i, row in enumerate(target) for j, v in enumerate(row) if matrix[i][j] != v]
+        if not wrong:
+            return Equivalence("equivalent", "exact")
+        cells = ", ".join(f"({i + 1},{j + 1})" for i, j in wrong[:6])
+        return Equivalence("different", "exact", f"{len(wrong)} of {shape[0] * shape[1]} entries differ: {cells}")
+
+    verdict = _outcome(question, shown, judge(expected), reading, lambda m: judge(m.answer))
+    if question.options.partial and verdict.note == "incorrect":
+        right = sum(matrix[i][j] == v for i, row in enumerate(expected) for j, v in enumerate(row))
+        score = question.points * Fraction(right, shape[0] * shape[1])
+        return Verdict(question.id, "incorrect", score, question.points, "matrix.partial",
+                       f"{right} of {shape[0] * shape[1]} entries right; {verdict.feedback}", shown, reading, "exact",
+                       verdict.meaning)
+    return verdict
+
+
+def _judge_choice(question: Question, submitted: Any, shown: str, source: str) -> Verdict:
+    if not isinstance(submitted, str):
+        raise InputError(f"expected one of {', '.join(question.options.choices) or 'the choices'}, got {_kind(submitted)}")
+    answer = submitted.strip()
+    choices = question.options.choices
+    lowered = {c.lower(): c for c in choices}
+    if choices and answer.lower() not in lowered:
+        return _invalid(question, shown, f"expected one of {', '.join(choices)}, got {_show(answer, 40)!r}")
+    answer = lowered.get(answer.lower(), answer)
+
+    def judge(expected: str) -> Equivalence:
+        return Equivalence("equivalent" if answer == expected else "different", "exact")
+
+    return _outcome(question, shown, judge(question.expected), Reading(answer), lambda m: judge(m.answer))
+
+
+def _judge_text(question: Question, submitted: Any, shown: str, source: str) -> Verdict:
+    if not isinstance(submitted, str):
+        raise InputError(f"expected text, got {_kind(submitted)}")
+    kept = submitted if len(submitted) <= _MAX_TEXT else submitted[:_MAX_TEXT]
+    return Verdict(question.id, "manual", Fraction(0), question.points, "manual",
+                   "kept for a human grader", _show(kept, _MAX_TEXT), Reading(kept), "manual")
+
+
+def _judge_adder(question: Question, submitted: Any, shown: str, source: str) -> Verdict:
+    from handnets.threshold.check import check_adder
+    from handnets.threshold.weights import weights_from_mapping
+
+    if not isinstance(submitted, dict):
+        raise InputError(f"expected a table of weights (W_xh, W_hh, b_h, W_hy, b_y), got {_kind(submitted)}")
+    try:
+        network = weights_from_mapping(submitted, source=source, inputs=2, outputs=1)
+    except InvalidWeights as exc:
+        return _invalid(question, shown, f"{exc.field}: {exc.message}" if exc.field else exc.message)
+    cached = _MEMO.get(question, network, shown)
+    if cached is not None:
+        return cached
+    return _MEMO.put(question, network, _judge_network(question, network, shown))
+
+
+def _judge_network(question: Question, network, shown: str) -> Verdict:
+    from handnets.threshold.check import check_adder
+
+    result = check_adder(network, max_len=question.options.max_len, accuracy_len=question.options.max_len)
+    proof = result.proof
+    reading = Reading(f"{network.hidden_units} hidden units, threshold '{network.threshold}', margin {proof.margin}")
+    method = "proof for every length and enumeration"
+    if not result.methods_agree:
+        return Verdict(question.id, "undecided", Fraction(0), question.points, "undecided",
+                       "the proof and the enumeration disagree (a bug in handnets); flagged for a human", shown, reading, method)
+    if not proof.correct:
+        cx = proof.counterexample
+        feedback = (
+            f"wrong: the shortest counterexample is a = {cx.operands[0]}, b = {cx.operands[1]} "
+            f"(bits LSB first {cx.bits(0)} and {cx.bits(1)}, {cx.steps} steps): at step {cx.step} the output is "
+            f"{cx.got[cx.step - 1][0]} where bit {cx.step - 1} of a + b is {cx.expected[cx.step - 1][0]}; "
+            f"hidden states {' '.join(''.join(map(str, h)) for h in cx.hidden)}"
+        )
+        return Verdict(question.id, "incorrect", Fraction(0), question.points, "adder.counterexample", feedback, shown, reading,
+                       method, f"counterexample:{cx.operands[0]},{cx.operands[1]}")
+    other = result.other
+    if proof.convention_sensitive and other is not None and not other.correct and question.options.require_margin:
+        feedback = (
+            f"right under threshold '{proof.threshold}' only: a reachable pre-activation is exactly 0 (margin 0), and "
+            f"under '{other.threshold}' the design is wrong (a = {other.counterexample.operands[0]}, "
+            f"b = {other.counterexample.operands[1]}). Move the thresholds off the integers, e.g. biases -0.5, -1.5, -2.5."
+        )
+        return Verdict(question.id, "incorrect", question.points * question.options.margin_credit, question.points,
+                       "adder.margin-zero", feedback, shown, reading, method)
+    return Verdict(question.id, "correct", question.points, question.points, "correct",
+                   f"right for every input of every length ({len(proof.reachable)} reachable states, margin {proof.margin})",
+                   shown, reading, method)
+
+
+_JUDGES: dict[str, Callable[[Question, Any, str, str], Verdict]] = {
+    "integer": _judge_integer,
+    "number": _judge_number,
+    "expression": _judge_expression,
+    "matrix": _judge_matrix,
+    "shape": _judge_shape,
+    "adder": _judge_adder,
+    "big_o": _judge_big_o,
+    "choice": _judge_choice,
+    "text": _judge_text,
+}

@@ -1,0 +1,360 @@
+"""Grading keys: the questions, their expected answers (typed or derived), options and known mistakes.
+
+A key is a TOML file a grader writes once::
+
+    title = "RNN homework"
+
+    [[questions]]
+    id = "lstm.cbar_t"
+    prompt = "Give cbar_t, everything that flows back from t+1 included."
+    points = 2
+    type = "expression"               # integer number expression matrix shape adder big_o choice text
+    expected = { derived = "lstm.cbar_t" }   # or a literal: "hbar_t*o_t*(1 - tanh(c_t)**2) + ..."
+    lhs = "cbar_t"                    # an answer may repeat it: "cbar_t = ..."
+    definitions = "lstm"              # substituted into both sides before judging
+    vocabulary = []                   # extra names an answer may use (e.g. ["d", "k", "H", "W"])
+
+    [questions.options]               # per type: abs_tol, rel_tol, arithmetic, partial, choices, max_len, require_margin
+    arithmetic = true
+
+    [[questions.mistakes]]            # recognised wrong answers, in the manner of STACK's response trees
+    note = "cbar.no-recurrent-term"   # a stable id, reported with the verdict and counted in batches
+    answer = "hbar_t*o_t*(1 - tanh(c_t)**2)"
+    credit = 0.5                      # fraction of the points
+    feedback = "The path through c_{t+1} is missing: add cbar_next*f_next."
+
+Built-in keys are found by name (``homework``); anything else is a path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from fractions import Fraction
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import sympy
+
+from handnets.errors import InputError, InvalidKey, InvalidNumber
+from handnets.exact import load_toml, loads_toml, to_fraction
+from handnets.grading.expr import make_vocabulary, parse_big_o, parse_expression
+from handnets.grading.references import definitions_for, derived, known_definitions
+
+__all__ = ["ANSWER_TYPES", "Mistake", "Options", "Question", "Key", "load_key", "BUILTIN_KEYS"]
+
+ANSWER_TYPES = ("integer", "number", "expression", "matrix", "shape", "adder", "big_o", "choice", "text")
+BUILTIN_KEYS = ("homework",)
+_QUESTION_KEYS = {"id", "prompt", "points", "type", "expected", "lhs", "definitions", "vocabulary", "options", "mistakes", "feedback"}
+_MISTAKE_KEYS = {"note", "answer", "credit", "feedback"}
+_OPTION_KEYS = {
+    "integer": {"arithmetic"},
+    "number": {"abs_tol", "rel_tol"},
+    "expression": {"points", "timeout"},
+    "matrix": {"partial"},
+    "shape": set(),
+    "adder": {"max_len", "require_margin", "margin_credit"},
+    "big_o": set(),
+    "choice": {"choices"},
+    "text": set(),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    """Per-question options, all with defaults a careful grader would pick."""
+
+    arithmetic: bool = True  # integer: accept 4*(16*32 + 32*32 + 32)
+    abs_tol: Fraction = Fraction(0)  # number
+    rel_tol: Fraction = Fraction(0)
+    points: int = 6  # expression: random points that must agree
+    timeout: float = 2.0  # expression: seconds for each expensive layer
+    partial: bool = False  # matrix: credit in proportion to the entries right
+    choices: tuple[str, ...] = ()  # choice
+    max_len: int = 8  # adder: enumerate lengths 1..max_len next to the proof
+    require_margin: bool = True  # adder: a design whose verdict hangs on step(0) gets margin_credit
+    margin_credit: Fraction = Fraction(1, 2)
+
+
+@dataclass(frozen=True, slots=True)
+class Mistake:
+    """A recognised wrong answer: its stable note id, the answer, partial credit and feedback."""
+
+    note: str
+    answer: Any
+    credit: Fraction
+    feedback: str
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.credit <= 1:
+            raise ValueError("a mistake's credit is a fraction of the points, between 0 and 1")
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    """One question of a key, its expected answer resolved (derived results already computed)."""
+
+    id: str
+    prompt: str
+    points: Fraction
+    type: str
+    expected: Any  # sympy Expr, int, Fraction, tuple (shape), tuple of tuples (matrix), str (choice), None (adder, text)
+    expected_text: str  # how the expected answer reads, for reports
+    lhs: str | None = None
+    definitions: str | None = None
+    vocabulary: tuple[str, ...] = ()
+    options: Options = field(default_factory=Options)
+    mistakes: tuple[Mistake, ...] = ()
+    feedback: str = ""  # shown with a correct answer
+
+    def __post_init__(self) -> None:
+        if self.type not in ANSWER_TYPES:
+            raise ValueError(f"unknown answer type {self.type!r}")
+
+    def names(self) -> Mapping[str, sympy.Symbol]:
+        """The names an expression answer to this question may use."""
+        if self.type == "big_o":
+            return make_vocabulary(self.vocabulary, base={})
+        return make_vocabulary(self.vocabulary)
+
+    def definition_map(self) -> Mapping[sympy.Symbol, sympy.Expr]:
+        """The definitions substituted before judging, less the question's own quantity (else "cbar_t" would
+        be judged equal to its own definition)."""
+        if not self.definitions:
+            return {}
+        definitions = definitions_for(self.definitions)
+        return {k: v for k, v in definitions.items() if k.name != self.lhs} if self.lhs else definitions
+
+
+@dataclass(frozen=True, slots=True)
+class Key:
+    """A whole key: its questions in order."""
+
+    name: str
+    title: str
+    questions: tuple[Question, ...]
+    source: str
+
+    def __post_init__(self) -> None:
+        ids = [q.id for q in self.questions]
+        if len(set(ids)) != len(ids):
+            raise ValueError("question ids must be unique")
+
+    def question(self, question_id: str) -> Question:
+        for question in self.questions:
+            if question.id == question_id:
+                return question
+        raise KeyError(question_id)
+
+    @property
+    def max_score(self) -> Fraction:
+        return sum((q.points for q in self.questions), Fraction(0))
+
+
+def load_key(name_or_path: str | Path) -> Key:
+    """A built-in key by name (``homework``) or a key file by path."""
+    text = str(name_or_path)
+    if text in BUILTIN_KEYS:
+        data = resources.files("handnets.data").joinpath(f"keys/{text}.toml").read_text(encoding="utf-8")
+        return key_from_mapping(loads_toml(data, source=f"built-in key {text}", error=InvalidKey), name=text, source=f"built-in key {text}")
+    path = Path(name_or_path)
+    if not path.exists() and path.suffix == "":
+        raise InvalidKey(f"no such file, and no built-in key of that name (built-in: {', '.join(BUILTIN_KEYS)})", source=text)
+    return key_from_mapping(load_toml(path, error=InvalidKey), name=path.stem, source=str(path))
+
+
+def key_from_mapping(data: Mapping[str, Any], *, name: str, source: str) -> Key:
+    """Validate a parsed key; every problem names the question and the field."""
+    unknown = set(data) - {"title", "questions"}
+    if unknown:
+        raise InvalidKey(f"unknown top-level key(s) {', '.join(sorted(unknown))}; expected title and [[questions]]", source=source)
+    questions = data.get("questions")
+    if not isinstance(questions, list) or not questions or not all(isinstance(q, dict) for q in questions):
+        raise InvalidKey("expected at least one [[questions]] table", source=source, field="questions")
+    parsed = []
+    seen: set[str] = set()
+    for index, raw in enumerate(questions):
+        question = _question(raw, index, source)
+        if question.id in seen:
+            raise InvalidKey(f"question id {question.id!r} appears twice", source=source, field=f"questions[{index}].id")
+        seen.add(question.id)
+        parsed.append(question)
+    title = data.get("title", name)
+    if not isinstance(title, str):
+        raise InvalidKey("expected a string", source=source, field="title")
+    return Key(name=name, title=title, questions=tuple(parsed), source=source)
+
+
+def _question(raw: Mapping[str, Any], index: int, source: str) -> Question:
+    qid = raw.get("id")
+    if not isinstance(qid, str) or not qid.strip():
+        raise InvalidKey("expected a non-empty string id", source=source, field=f"questions[{index}].id")
+    where = f"question {qid}"
+    unknown = set(raw) - _QUESTION_KEYS
+    if unknown:
+        raise InvalidKey(f"unknown field(s) {', '.join(sorted(unknown))}", source=source, field=where)
+    kind = raw.get("type")
+    if kind not in ANSWER_TYPES:
+        raise InvalidKey(f"type: expected one of {', '.join(ANSWER_TYPES)}, got {kind!r}", source=source, field=where)
+    prompt = raw.get("prompt", "")
+    feedback = raw.get("feedback", "")
+    if not isinstance(prompt, str) or not isinstance(feedback, str):
+        raise InvalidKey("prompt and feedback must be strings", source=source, field=where)
+    try:
+        points = to_fraction(raw.get("points", 1))
+    except InvalidNumber as exc:
+        raise InvalidKey(f"points: {exc.message}", source=source, field=where) from None
+    if points < 0:
+        raise InvalidKey("points must not be negative", source=source, field=where)
+    vocabulary = raw.get("vocabulary", [])
+    if not isinstance(vocabulary, list) or not all(isinstance(v, str) for v in vocabulary):
+        raise InvalidKey("vocabulary: expected a list of names", source=source, field=where)
+    definitions = raw.get("definitions")
+    if definitions is not None and definitions not in known_definitions():
+        raise InvalidKey(f"definitions: expected one of {', '.join(known_definitions())}, got {definitions!r}", source=source, field=where)
+    lhs = raw.get("lhs")
+    if lhs is not None and not isinstance(lhs, str):
+        raise InvalidKey("lhs: expected a name", source=source, field=where)
+    options = _options(raw.get("options", {}), kind, source, where)
+    draft = Question(id=qid, prompt=prompt, points=points, type=kind, expected=None, expected_text="", lhs=lhs,
+                     definitions=definitions, vocabulary=tuple(vocabulary), options=options, feedback=feedback)
+    try:
+        expected, expected_text = _expected(raw.get("expected"), draft)
+        mistakes = tuple(_mistake(m, draft, i) for i, m in enumerate(_list(raw.get("mistakes", []), "mistakes")))
+    except InputError as exc:
+        raise InvalidKey(exc.message if exc.field is None else f"{exc.field}: {exc.message}", source=source, field=where) from None
+    return Question(id=qid, prompt=prompt, points=points, type=kind, expected=expected, expected_text=expected_text,
+                    lhs=lhs, definitions=definitions, vocabulary=tuple(vocabulary), options=options, mistakes=mistakes,
+                    feedback=feedback)
+
+
+def _list(value: Any, name: str) -> list:
+    if not isinstance(value, list):
+        raise InvalidKey(f"expected a list of tables, got {type(value).__name__}", field=name)
+    return value
+
+
+def _options(raw: Any, kind: str, source: str, where: str) -> Options:
+    if not isinstance(raw, dict):
+        raise InvalidKey("options: expected a table", source=source, field=where)
+    unknown = set(raw) - _OPTION_KEYS[kind]
+    if unknown:
+        allowed = ", ".join(sorted(_OPTION_KEYS[kind])) or "none"
+        raise InvalidKey(f"options: {', '.join(sorted(unknown))} do not apply to {kind} answers (allowed: {allowed})", source=source, field=where)
+    values: dict[str, Any] = {}
+    try:
+        for name in ("abs_tol", "rel_tol", "margin_credit"):
+            if name in raw:
+                values[name] = to_fraction(raw[name], field=name)
+        for name in ("arithmetic", "partial", "require_margin"):
+            if name in raw:
+                if not isinstance(raw[name], bool):
+                    raise InvalidKey("expected true or false", field=name)
+                values[name] = raw[name]
+        for name, low, high in (("points", 1, 50), ("max_len", 1, 14)):
+            if name in raw:
+                if isinstance(raw[name], bool) or not isinstance(raw[name], int) or not low <= raw[name] <= high:
+                    raise InvalidKey(f"expected a whole number from {low} to {high}", field=name)
+                values[name] = raw[name]
+        if "timeout" in raw:
+            values["timeout"] = float(to_fraction(raw["timeout"], field="timeout"))
+        if "choices" in raw:
+            if not isinstance(raw["choices"], list) or not all(isinstance(c, str) for c in raw["choices"]):
+                raise InvalidKey("expected a list of strings", field="choices")
+            values["choices"] = tuple(raw["choices"])
+    except InputError as exc:
+        raise InvalidKey(f"options.{exc.field}: {exc.message}", source=source, field=where) from None
+    return Options(**values)
+
+
+def _expected(raw: Any, question: Question) -> tuple[Any, str]:
+    if question.type in ("adder", "text"):
+        if raw is not None:
+            raise InvalidKey(f"{question.type} questions take no expected answer", field="expected")
+        return None, "a design right for every length" if question.type == "adder" else "(graded by a person)"
+    if raw is None:
+        raise InvalidKey("missing", field="expected")
+    if isinstance(raw, dict):
+        if set(raw) != {"derived"} or not isinstance(raw["derived"], str):
+            raise InvalidKey('expected a literal or { derived = "name" }', field="expected")
+        value = _in_vocabulary(derived(raw["derived"]), question)
+        return value, _display(value, question)
+    value = literal_answer(raw, question, role="expected")
+    return value, _display(value, question)
+
+
+def _in_vocabulary(value: Any, question: Question) -> Any:
+    """Put an engine's expression in the question's own symbols (matched by name, whatever their assumptions)."""
+    if not isinstance(value, sympy.Basic):
+        return value
+    names = question.names()
+    return value.xreplace({s: names[s.name] for s in value.free_symbols if isinstance(s, sympy.Symbol) and s.name in names})
+
+
+def _mistake(raw: Any, question: Question, index: int) -> Mistake:
+    field_name = f"mistakes[{index}]"
+    if not isinstance(raw, dict):
+        raise InvalidKey("expected a table", field=field_name)
+    unknown = set(raw) - _MISTAKE_KEYS
+    if unknown:
+        raise InvalidKey(f"unknown field(s) {', '.join(sorted(unknown))}", field=field_name)
+    note = raw.get("note")
+    if not isinstance(note, str) or not note:
+        raise InvalidKey("note: expected a stable id such as 'cbar.no-recurrent-term'", field=field_name)
+    if "answer" not in raw:
+        raise InvalidKey("answer: missing", field=field_name)
+    answer = raw["answer"]
+    if isinstance(answer, dict) and set(answer) == {"derived"}:
+        answer = _in_vocabulary(derived(answer["derived"]), question)
+    else:
+        answer = literal_answer(answer, question, role=field_name)
+    credit = to_fraction(raw.get("credit", 0), field=f"{field_name}.credit")
+    if not 0 <= credit <= 1:
+        raise InvalidKey("credit: expected a fraction of the points between 0 and 1", field=field_name)
+    feedback = raw.get("feedback", "")
+    if not isinstance(feedback, str):
+        raise InvalidKey("feedback: expected a string", field=field_name)
+    return Mistake(note=note, answer=answer, credit=credit, feedback=feedback)
+
+
+def literal_answer(raw: Any, question: Question, *, role: str) -> Any:
+    """Read a key's literal answer (expected or mistake) into the question type's value, or raise InvalidKey."""
+    kind = question.type
+    if kind == "integer":
+        if isinstance(raw, bool) or not isinstance(raw, int):
+            raise InvalidKey(f"expected a whole number, got {raw!r}", field=role)
+        return raw
+    if kind == "number":
+        return to_fraction(raw, field=role)
+    if kind in ("expression", "big_o"):
+        if not isinstance(raw, str):
+            raise InvalidKey(f"expected an expression as a string, got {raw!r}", field=role)
+        parse = parse_big_o if kind == "big_o" else parse_expression
+        result = parse(raw, vocabulary=question.names()) if kind == "big_o" else parse(raw, vocabulary=question.names(), lhs=question.lhs)
+        if not result.ok:
+            raise InvalidKey(f"cannot read {raw!r}: {result.message}", field=role)
+        return result.expr
+    if kind == "matrix":
+        if not isinstance(raw, list) or not raw or not all(isinstance(row, list) for row in raw):
+            raise InvalidKey("expected a matrix (a list of rows)", field=role)
+        return tuple(tuple(to_fraction(v, field=role) for v in row) for row in raw)
+    if kind == "shape":
+        if not isinstance(raw, list) or not all(isinstance(v, int) and not isinstance(v, bool) for v in raw):
+            raise InvalidKey("expected a list of whole numbers", field=role)
+        return tuple(raw)
+    if kind == "choice":
+        if not isinstance(raw, str) or (question.options.choices and raw not in question.options.choices):
+            raise InvalidKey(f"expected one of the choices {list(question.options.choices)}, got {raw!r}", field=role)
+        return raw
+    raise InvalidKey(f"{kind} questions take no literal answer", field=role)
+
+
+def _display(value: Any, question: Question) -> str:
+    if isinstance(value, sympy.Basic):
+        return sympy.sstr(value)
+    if question.type == "matrix":
+        return "[" + ", ".join("[" + ", ".join(str(v) for v in row) + "]" for row in value) + "]"
+    if question.type == "shape":
+        return "(" + ", ".join(map(str, value)) + ")"
+    return str(value)

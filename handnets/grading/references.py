@@ -1,0 +1,216 @@
+"""Derived results a key may refer to: expected answers computed by the engines, never typed.
+
+``derived("lstm.cbar_t")`` is the derivation engine's cbar_t, ``derived("params.classifier.lstm")``
+the parameter count of the Keras classifier's LSTM read from its model code, and so on. Each result
+is computed once per process. ``definitions_for("lstm")`` is the mapping a grader substitutes into
+both sides before judging (gates to their definitions, next-step error signals to theirs).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from functools import cache
+from types import MappingProxyType
+from typing import Any
+
+from handnets.errors import InvalidKey
+
+__all__ = ["derived", "definitions_for", "known_references", "known_definitions"]
+
+
+# ------------------------------------------------------------------------------ derivations
+
+
+def _lstm(name: str) -> Callable[[], Any]:
+    def compute():
+        from handnets.derive.lstm import derive_lstm
+
+        return derive_lstm().equation(name)
+
+    return compute
+
+
+def _lstm_ce(name: str) -> Callable[[], Any]:
+    def compute():
+        from handnets.derive.lstm import derive_lstm_ce
+
+        return derive_lstm_ce().equation(name)
+
+    return compute
+
+
+def _recurrence(name: str) -> Callable[[], Any]:
+    def compute():
+        from handnets.derive.recurrence import derive_recurrence
+
+        return derive_recurrence().equation(name)
+
+    return compute
+
+
+# --------------------------------------------------------------------------- parameter counts
+
+_CLASSIFIER = """\
+model = Sequential([
+    Embedding(1000, 16, input_length=200),
+    LSTM(32, dropout=0.1, recurrent_dropout=0.1),
+    Flatten(),
+    Dropout(0.1),
+    Dense(256, activation="sigmoid"),
+    Dense(1, activation="sigmoid"),
+])
+"""
+
+
+@cache
+def _classifier():
+    from handnets.params import summarize_code
+
+    return summarize_code(_CLASSIFIER, framework="keras")
+
+
+def _classifier_layers(kind: str) -> int:
+    return sum(row.trainable + row.non_trainable for row in _classifier().rows if row.layer.kind == kind)
+
+
+def _rnn_20_128_10() -> int:
+    from handnets.params import count_parameters
+
+    return count_parameters("SimpleRNN(128)", input_shape=(None, 20)) + count_parameters("Dense(10)", input_shape=(128,))
+
+
+def _conv_params() -> int:
+    from handnets.params import count_parameters
+
+    return count_parameters("Conv2D(8, 5)", input_shape=(32, 32, 3))
+
+
+def _conv_output_shape() -> tuple[int, ...]:
+    from handnets.params import summarize_code
+
+    return tuple(summarize_code("Conv2D(8, 5)", framework="keras", input_shape=(32, 32, 3)).rows[0].output_shape)
+
+
+def _resnet(which: str) -> Callable[[], Any]:
+    def compute():
+        from handnets.cnn import p5_resnet
+
+        block = p5_resnet()
+        return tuple(tuple(row) for row in (block.a1 if which == "a1" else block.a2))
+
+    return compute
+
+
+def _resnet_after_relu() -> Any:
+    from handnets.cnn import p5_resnet
+
+    return tuple(tuple(row) for row in p5_resnet("after_relu").a2)
+
+
+def _vgg16() -> int:
+    from handnets.params import summarize_code
+    from handnets.params.catalogue import VGG16_KERAS
+
+    return summarize_code(VGG16_KERAS, framework="keras").total
+
+
+# A 4x4 feature map for the pooling questions (2x2 windows, stride 2).
+POOLING_INPUT = ((1, 3, 2, 1), (4, 6, 5, 0), (3, 1, 1, 2), (0, 2, 4, 8))
+
+
+def _pool(which: str) -> Callable[[], Any]:
+    def compute():
+        from handnets.cnn.grid import avg_pool, from_ints, max_pool
+
+        pool = max_pool if which == "max" else avg_pool
+        return tuple(tuple(row) for row in pool(from_ints(POOLING_INPUT), 2, 2).output)
+
+    return compute
+
+
+def _asymptotics(network: str, quantity: str) -> Callable[[], Any]:
+    def compute():
+        from handnets.params.asymptotics import MDRNN, PIXELCNN, analyse
+
+        result = analyse(PIXELCNN if network == "pixelcnn" else MDRNN)
+        return result.connections_order if quantity == "connections" else result.steps_order
+
+    return compute
+
+
+_REFERENCES: Mapping[str, Callable[[], Any]] = MappingProxyType(
+    {
+        **{f"lstm.{n}": _lstm(n) for n in ("hbar_t", "cbar_t", "gbar_t", "obar_t", "fbar_t", "ibar_t", "w_xi_bar")},
+        **{f"lstm_ce.{n}": _lstm_ce(n) for n in ("cbar_t", "obar_t", "ibar_t", "fbar_t")},
+        "recurrence.c_t_from_c_prev2": _recurrence("c_t_from_c_prev2"),
+        "recurrence.cbar_prev2": _recurrence("cbar_prev2"),
+        "params.rnn_20_128_10": _rnn_20_128_10,
+        "params.classifier.embedding": lambda: _classifier_layers("embedding"),
+        "params.classifier.lstm": lambda: _classifier_layers("lstm"),
+        "params.classifier.dense": lambda: _classifier_layers("dense"),
+        "params.classifier.total": lambda: _classifier().total,
+        "conv.params": _conv_params,
+        "conv.output_shape": _conv_output_shape,
+        "resnet.a_l1": _resnet("a1"),
+        "resnet.a_l2": _resnet("a2"),
+        "resnet.a_l2_after_relu": _resnet_after_relu,
+        "params.vgg16": _vgg16,
+        "pooling.max": _pool("max"),
+        "pooling.avg": _pool("avg"),
+        "asymptotics.pixelcnn.connections": _asymptotics("pixelcnn", "connections"),
+        "asymptotics.pixelcnn.steps": _asymptotics("pixelcnn", "steps"),
+        "asymptotics.mdrnn.connections": _asymptotics("mdrnn", "connections"),
+        "asymptotics.mdrnn.steps": _asymptotics("mdrnn", "steps"),
+    }
+)
+
+
+def known_references() -> tuple[str, ...]:
+    return tuple(_REFERENCES)
+
+
+@cache
+def derived(name: str) -> Any:
+    """The engine's value for a derived result, computed once per process.
+
+    >>> derived("params.classifier.lstm")
+    6272
+    """
+    try:
+        compute = _REFERENCES[name]
+    except KeyError:
+        raise InvalidKey(f"unknown derived result {name!r}; known: {', '.join(_REFERENCES)}", field="expected") from None
+    return compute()
+
+
+# ------------------------------------------------------------------------------- definitions
+
+
+def _lstm_definitions():
+    from handnets.derive.lstm import lstm_definitions
+
+    return lstm_definitions()
+
+
+def _lstm_ce_definitions():
+    from handnets.derive.lstm import lstm_ce_definitions
+
+    return lstm_ce_definitions()
+
+
+_DEFINITIONS: Mapping[str, Callable[[], Mapping]] = MappingProxyType(
+    {"lstm": _lstm_definitions, "lstm_ce": _lstm_ce_definitions}
+)
+
+
+def known_definitions() -> tuple[str, ...]:
+    return tuple(_DEFINITIONS)
+
+
+@cache
+def definitions_for(name: str) -> Mapping:
+    """The definitions set ``name`` (symbol -> expression), computed once per process."""
+    try:
+        return MappingProxyType(dict(_DEFINITIONS[name]()))
+    except KeyError:
+        raise InvalidKey(f"unknown definitions {name!r}; known: {', '.join(_DEFINITIONS)}", field="definitions") from None

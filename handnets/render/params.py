@@ -1,0 +1,236 @@
+"""Render parameter summaries: a Keras-summary-like table with a formula column, terms, JSON, proofs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sympy
+from rich.console import Group
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
+
+from handnets.params.formulas import SIZE_MEANINGS
+from handnets.params.model import Row, Summary
+from handnets.render.checks import render_checks
+
+__all__ = [
+    "format_shape",
+    "format_formula",
+    "render_summary",
+    "render_terms",
+    "render_side_by_side",
+    "summary_payload",
+    "render_section",
+    "proof_document",
+]
+
+
+def format_shape(shape: tuple[int | None, ...] | None) -> str:
+    """Keras' way: the batch axis first, as None. ``(None, 28, 28, 8)``; ``?`` when unknown."""
+    if shape is None:
+        return "?"
+    return "(" + ", ".join(["None", *("None" if d is None else str(d) for d in shape)]) + ")"
+
+
+def format_formula(row: Row) -> str:
+    if row.formula is None:
+        return "unknown layer"
+    if not row.formula.terms:
+        return "0"
+    return sympy.sstr(row.formula.compact())
+
+
+def _sizes(row: Row) -> str:
+    if row.formula is None:
+        return ""
+    used = set().union(*(t.count.free_symbols for t in row.formula.terms)) if row.formula.terms else set()
+    return ", ".join(f"{sym}={'?' if value is None else value}" for sym, value in row.formula.sizes if sym in used)
+
+
+def _count(value: int | None) -> str:
+    return "?" if value is None else f"{value:,}"
+
+
+def _layer_label(row: Row) -> Text:
+    label = Text(f"{row.name} ({row.layer.name})" if row.known else f"{row.name} (unknown: {row.layer.text or row.layer.name})")
+    if not row.known:
+        label.stylize("yellow")
+    for note in row.notes:
+        label.append("\n" + note, style="dim")
+    return label
+
+
+def render_summary(summary: Summary, *, title: str | None = None) -> Group:
+    """The model as Keras prints it, plus the closed form of each layer's count and the totals."""
+    table = Table(title=escape(title or f"{summary.source or 'model'} ({summary.framework} convention)"), header_style="bold")
+    table.add_column("Layer (type)")
+    table.add_column("Output Shape", no_wrap=True)
+    table.add_column("Param #", justify="right", no_wrap=True)
+    table.add_column("Formula")
+    for row in summary.rows:
+        params = row.trainable + row.non_trainable if row.trainable is not None and row.non_trainable is not None else None
+        formula = Text(format_formula(row))
+        sizes = _sizes(row)
+        if sizes:
+            formula.append("\n" + sizes, style="dim")
+        if row.buffers:
+            formula.append(f"\n+ {row.buffers:,} in buffers (not parameters)", style="dim")
+        table.add_row(_layer_label(row), format_shape(row.output_shape), _count(params), formula)
+    return Group(table, _totals(summary))
+
+
+def _totals(summary: Summary) -> Text:
+    text = Text()
+    text.append(f"Total params: {summary.total:,}\n", style="bold")
+    text.append(f"Trainable params: {summary.trainable:,}\n")
+    text.append(f"Non-trainable params: {summary.non_trainable:,}")
+    if summary.framework == "pytorch":
+        text.append(f"\nBuffers (not parameters): {summary.buffers:,}")
+    for row in summary.uncounted:
+        reason = "unknown layer" if not row.known else "sizes unknown"
+        text.append(f"\nnot counted: {row.name} ({escape(row.layer.name)}, line {row.layer.line}): {reason}", style="yellow")
+    return text
+
+
+def render_terms(summary: Summary) -> Table:
+    """Where every term of every formula comes from: tensors, count in named sizes, value, reason."""
+    table = Table(title=f"terms ({summary.framework} convention)", header_style="bold")
+    table.add_column("layer")
+    table.add_column("tensors")
+    table.add_column("count", no_wrap=True)
+    table.add_column("value", justify="right")
+    table.add_column("kind")
+    table.add_column("why")
+    for row in summary.rows:
+        if row.formula is None:
+            continue
+        for term in row.formula.terms:
+            value = row.formula.evaluate(term.count)
+            table.add_row(Text(row.name), Text(term.tensors), Text(sympy.sstr(term.count)), _count(value), term.role.replace("_", "-"), Text(term.why))
+    return table
+
+
+def render_side_by_side(keras: Summary, pytorch: Summary) -> Group:
+    """Both conventions for the same layers, one row per layer."""
+    table = Table(title=escape(f"{keras.source or 'model'}: Keras and PyTorch conventions"), header_style="bold")
+    table.add_column("Layer (type)")
+    table.add_column("Output Shape", no_wrap=True)
+    table.add_column("Keras formula")
+    table.add_column("Keras", justify="right")
+    table.add_column("PyTorch formula")
+    table.add_column("PyTorch", justify="right")
+    for left, right in zip(keras.rows, pytorch.rows):
+        k_params = None if left.trainable is None else left.trainable + (left.non_trainable or 0)
+        table.add_row(_layer_label(left), format_shape(left.output_shape), Text(format_formula(left)), _count(k_params), Text(format_formula(right)), _count(right.trainable))
+    table.add_section()
+    table.add_row("Total params", "", "", f"{keras.total:,}", "", f"{pytorch.total:,}")
+    table.add_row("Non-trainable / buffers", "", "", f"{keras.non_trainable:,}", "", f"{pytorch.buffers:,}")
+    return Group(table)
+
+
+def summary_payload(summary: Summary) -> dict[str, Any]:
+    """The ``--json`` object: the specified keys plus a few more (type, line, sizes, terms, buffers)."""
+    layers = []
+    for row in summary.rows:
+        layers.append(
+            {
+                "name": row.name,
+                "type": row.layer.name,
+                "line": row.layer.line,
+                "known": row.known,
+                "output_shape": None if row.output_shape is None else [None, *row.output_shape],
+                "formula": format_formula(row) if row.known else None,
+                "sizes": {} if row.formula is None else {str(s): v for s, v in row.formula.sizes},
+                "trainable": row.trainable,
+                "non_trainable": row.non_trainable,
+                "buffers": row.buffers,
+                "terms": []
+                if row.formula is None
+                else [{"tensors": t.tensors, "count": sympy.sstr(t.count), "value": row.formula.evaluate(t.count), "kind": t.role, "why": t.why} for t in row.formula.terms],
+                "notes": list(row.notes),
+            }
+        )
+    return {
+        "framework": summary.framework,
+        "layers": layers,
+        "trainable": summary.trainable,
+        "non_trainable": summary.non_trainable,
+        "buffers": summary.buffers,
+        "total": summary.total,
+        "complete": summary.complete,
+    }
+
+
+def render_section(report: Any) -> Group:
+    """The params section of ``python -m handnets.verify``."""
+    parts: list[Any] = []
+    for example in report.examples:
+        if example.name == "vgg16":
+            parts.append(Text(f"{example.title}: {example.summary.total:,} parameters in {len(example.summary.rows)} layers ({example.oracle})"))
+            continue
+        parts.append(render_summary(example.summary, title=example.title))
+    unrolled = Table(title="unrolled vanilla RNN 20-128-10", header_style="bold")
+    for column in ("steps", "nodes", "parameter uses", "distinct parameters", "count", "count without sharing"):
+        unrolled.add_column(column, justify="right")
+    for graph in report.unrolled:
+        unrolled.add_row(str(graph.steps), str(len(graph.nodes)), str(graph.parameter_uses), ", ".join(p.name for p in graph.reached_parameters()), f"{graph.distinct_count:,}", f"{graph.unshared_count:,}")
+    parts.append(unrolled)
+    parts.append(_asymptotics_table(report.asymptotics))
+    parts.append(render_checks(report.checks, title="params checks"))
+    return Group(*parts)
+
+
+def _asymptotics_table(results: Any) -> Table:
+    table = Table(title="d layers over an H x W image with k channels", header_style="bold")
+    table.add_column("network")
+    table.add_column("connections (exact)")
+    table.add_column("connections", no_wrap=True)
+    table.add_column("sequential steps", no_wrap=True)
+    for result in results:
+        table.add_row(result.structure.name, sympy.sstr(sympy.factor(result.connections)), f"O({sympy.sstr(result.connections_order)})", f"{sympy.sstr(result.steps)} = O({sympy.sstr(result.steps_order)})")
+    return table
+
+
+def _markdown_summary(summary: Summary) -> list[str]:
+    lines = ["| Layer (type) | Output Shape | Param # | Formula | Sizes |", "|---|---|---:|---|---|"]
+    for row in summary.rows:
+        params = None if row.trainable is None else row.trainable + (row.non_trainable or 0)
+        lines.append(f"| {row.name} ({row.layer.name}) | {format_shape(row.output_shape)} | {_count(params)} | `{format_formula(row)}` | {_sizes(row)} |")
+    lines += ["", f"Total params: {summary.total:,} (trainable {summary.trainable:,}, non-trainable {summary.non_trainable:,})", ""]
+    return lines
+
+
+def proof_document(report: Any) -> tuple[str, str]:
+    """``proofs/params.md``: the P4 answers with their formulas, terms and checks (deterministic)."""
+    lines = ["# Parameter counts and shapes (P4)", "", "Generated by `python -m handnets.verify --write-proofs proofs/`; do not edit.", ""]
+    lines += ["Sizes: " + "; ".join(f"`{name}` {meaning}" for name, meaning in SIZE_MEANINGS.items()) + ".", ""]
+    for example in report.examples:
+        lines += [f"## {example.title}", "", "```python", example.code.rstrip(), "```", ""]
+        lines += _markdown_summary(example.summary)
+        if example.name != "vgg16":
+            lines += ["| layer | tensors | count | value | why |", "|---|---|---|---:|---|"]
+            for row in example.summary.rows:
+                if row.formula is None:
+                    continue
+                for term in row.formula.terms:
+                    lines.append(f"| {row.name} | {term.tensors} | `{sympy.sstr(term.count)}` | {_count(row.formula.evaluate(term.count))} | {term.why} |")
+            lines.append("")
+        lines += [f"Oracle: {example.oracle}: {example.expected_total:,}.", ""]
+    lines += ["## The classifier under the PyTorch convention", ""]
+    lines += _markdown_summary(report.pytorch_classifier)
+    lines += ["PyTorch's recurrent layers carry two bias vectors per gate (`bias_ih`, `bias_hh`), Keras' LSTM one.", ""]
+    lines += ["## The unrolled graph", "", "| steps | nodes | parameter uses | distinct parameters | count | without sharing |", "|---:|---:|---:|---|---:|---:|"]
+    for graph in report.unrolled:
+        names = ", ".join(f"{p.name} {p.shape}" for p in graph.reached_parameters())
+        lines.append(f"| {graph.steps} | {len(graph.nodes)} | {graph.parameter_uses} | {names} | {graph.distinct_count:,} | {graph.unshared_count:,} |")
+    lines += ["", "Every step reads the same five tensors, so the count does not depend on how far the network is unrolled.", ""]
+    lines += ["## PixelCNN versus multidimensional RNN", "", "| network | structure | connections | steps |", "|---|---|---|---|"]
+    for result in report.asymptotics:
+        lines.append(
+            f"| {result.structure.name} | {result.structure.description} | `{sympy.sstr(sympy.factor(result.connections))}` = O({sympy.sstr(result.connections_order)}) | `{sympy.sstr(result.steps)}` = O({sympy.sstr(result.steps_order)}) |"
+        )
+    lines += ["", "## Checks", ""]
+    for check in report.checks:
+        lines.append(f"- {'PASS' if check.passed else 'FAIL'} {check.name} ({check.method}; {check.detail})")
+    return "params.md", "\n".join(lines) + "\n"

@@ -1,0 +1,203 @@
+"""Batch grading: workers, hard limits, unreadable sheets, determinism, outputs, analytics, Gradescope."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from handnets.grading.analytics import analyse
+from handnets.grading.batch import Limits, find_sheets, grade_batch
+from handnets.grading.grade import grade_sheet
+from handnets.grading.key import load_key
+from handnets.grading.sheet import loads_sheet
+
+KEY = str(Path(__file__).resolve().parent / "data" / "small_key.toml")
+
+CLASSIC = """
+[answers.adder]
+W_xh = [[1, 1], [1, 1], [1, 1]]
+W_hh = [[0, 1, 0], [0, 1, 0], [0, 1, 0]]
+b_h  = [-0.5, -1.5, -2.5]
+W_hy = [[1, -1, 1]]
+b_y  = -0.5
+"""
+
+
+def sheet(student: str, **answers) -> str:
+    lines = [f'student = "{student}"', "[answers]"]
+    for name, value in answers.items():
+        lines.append(f"{name} = {json.dumps(value)}")
+    return "\n".join(lines) + "\n"
+
+
+@pytest.fixture
+def course(tmp_path):
+    """Twelve sheets: right, wrong in shared and unshared ways, one unreadable, one hostile."""
+    directory = tmp_path / "sheets"
+    directory.mkdir()
+    for i in range(10):
+        answers = {"count": 6272, "gate": "hbar_t*tanh(c_t)", "shape": "28x28x8", "why": "because"}
+        if i in (3, 7):  # s3 and s7 share two uncommon wrong answers
+            answers |= {"count": 6100, "shape": [27, 27, 8]}
+        if i in (1, 2, 5):  # a common, recognised mistake, written three different ways
+            answers["gate"] = ["hbar_t*tanh(c_t)*o_t*(1 - o_t)", "o_t*(1-o_t)*hbar_t*tanh(c_t)", "hbar_t tanh(c_t) (o_t - o_t^2)"][i % 3]
+        (directory / f"s{i}.toml").write_text(sheet(f"s{i}", **answers) + (CLASSIC if i % 2 == 0 else ""))
+    (directory / "broken.toml").write_text("student = 'x'\n[answers\n")
+    (directory / "evil.toml").write_text(sheet("evil", count="10**10**10", gate="__import__('os').system('touch SENTINEL')"))
+    return directory
+
+
+def test_find_sheets_expands_directories_sorted(course):
+    names = [p.name for p in find_sheets([course])]
+    assert names == sorted(names) and "broken.toml" in names and len(names) == 12
+
+
+def test_find_sheets_missing_path_is_usage_error(tmp_path):
+    from handnets.errors import UsageError
+
+    with pytest.raises(UsageError, match="no such file"):
+        find_sheets([tmp_path / "nope"])
+
+
+def test_batch_grades_every_readable_sheet_and_lists_unreadable(course):
+    batch = grade_batch(KEY, find_sheets([course]), jobs=2)
+    assert len(batch.reports) == 11
+    assert [u.source for u in batch.unreadable] == [str(course / "broken.toml")]
+    assert "line 3, column" in batch.unreadable[0].reason or "line 2" in batch.unreadable[0].reason
+    evil = next(r for r in batch.reports if r.student == "evil")
+    assert {v.id: v.verdict for v in evil.verdicts}["gate"] == "invalid"
+
+
+def test_batch_results_do_not_depend_on_jobs_or_order(course):
+    sheets = find_sheets([course])
+    one = grade_batch(KEY, sheets, jobs=1)
+    two = grade_batch(KEY, tuple(reversed(sheets)), jobs=2)
+    assert one == two
+
+
+def test_batch_matches_single_sheet_grading(course):
+    batch = grade_batch(KEY, find_sheets([course / "s1.toml"]), jobs=1)
+    key = load_key(KEY)
+    from handnets.grading.sheet import load_sheet
+
+    assert batch.reports[0] == grade_sheet(key, load_sheet(course / "s1.toml"))
+
+
+@pytest.mark.parametrize(
+    ("answer", "reason"),
+    [
+        ("HANG", "took longer than 2 s; the worker was stopped"),
+        ("CRASH", "crashed the worker"),
+        ("SLOW", "took longer than 0.5 s"),
+    ],
+)
+def test_batch_answer_that_hangs_or_crashes_becomes_undecided(tmp_path, answer, reason):
+    from batch_workers import misbehaving_worker
+
+    (tmp_path / "a.toml").write_text(sheet("a", count=6272, gate=answer, shape="28x28x8"))
+    (tmp_path / "b.toml").write_text(sheet("b", count=6400))
+    batch = grade_batch(KEY, find_sheets([tmp_path]), jobs=2, limits=Limits(seconds=0.5, hard_seconds=2), worker=misbehaving_worker)
+    a, b = batch.reports
+    verdicts = {v.id: v for v in a.verdicts}
+    assert verdicts["gate"].verdict == "undecided"
+    assert reason in verdicts["gate"].feedback
+    assert verdicts["count"].verdict == "correct" and verdicts["shape"].verdict == "correct"
+    assert {v.id: v.verdict for v in b.verdicts}["count"] == "correct"
+
+
+def test_analytics_groups_wrong_answers_by_meaning(course):
+    batch = grade_batch(KEY, find_sheets([course]), jobs=1)
+    stats = {q.question: q for q in analyse(batch.reports).questions}
+    gate = stats["gate"]
+    assert gate.common_wrong[0].count == 3  # three spellings, one meaning
+    assert gate.common_wrong[0].note == "pre-activation"
+    assert dict(gate.counts)["correct"] == 7
+
+
+def test_answer_sharing_pairs_rare_shared_wrong_answers(course):
+    batch = grade_batch(KEY, find_sheets([course]), jobs=1)
+    analytics = analyse(batch.reports)
+    top = analytics.pairs[0]
+    assert top.students == ("s3", "s7")
+    assert {s.question for s in top.shared} == {"count", "shape"}
+    assert ("s3", "s7") in analytics.clusters
+    # the pre-activation mistake is shared by three of eleven: common enough to pair, but weighted less
+    assert all(p.rarity <= top.rarity for p in analytics.pairs)
+
+
+def test_identical_correct_answers_never_count_as_sharing():
+    key = load_key(KEY)
+    reports = [grade_sheet(key, loads_sheet(sheet(f"s{i}", count=6272, gate="hbar_t*tanh(c_t)"))) for i in range(5)]
+    assert analyse(reports).pairs == ()
+
+
+def test_cli_batch_writes_outputs_atomically(cli, course, tmp_path):
+    out = tmp_path / "out"
+    result = cli("grade", "--key", KEY, str(course), "--out", str(out), "--jobs", "2")
+    assert result.code == 0, result.err
+    rows = list(csv.DictReader(io.StringIO((out / "grades.csv").read_text())))
+    assert len(rows) == 12 and rows[-1]["status"].startswith("unreadable")
+    s0 = next(r for r in rows if r["student"] == "s0")
+    assert s0["total"] == "7" and s0["adder"] == "3"  # count 2 + gate 1 + shape 1 + adder 3; "why" waits for a human
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["students"] == 11 and summary["answer_sharing"]["pairs"][0]["students"] == ["s3", "s7"]
+    student = json.loads((out / "students" / "s0.json").read_text())
+    assert set(student) >= {"student", "score", "max_score", "questions"}
+    assert not list(out.rglob("*.tmp"))
+    first = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    cli("grade", "--key", KEY, str(course), "--out", str(out), "--jobs", "1")
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == first  # re-running gives identical files
+
+
+def test_cli_gradescope_results_schema(cli, course, tmp_path):
+    result = cli("grade", "--key", KEY, str(course / "s1.toml"), "--format", "gradescope", "--out", str(tmp_path))
+    payload = json.loads((tmp_path / "results.json").read_text())
+    assert result.code == 0
+    assert isinstance(payload["score"], (int, float)) and payload["tests"]
+    for number, test in enumerate(payload["tests"], start=1):
+        assert set(test) == {"name", "number", "score", "max_score", "status", "output", "visibility"}
+        assert test["number"] == str(number) and test["status"] in ("passed", "failed")
+
+
+def test_cli_gradescope_unreadable_submission_still_writes_valid_results(cli, course, tmp_path):
+    result = cli("grade", "--key", KEY, str(course / "broken.toml"), "--format", "gradescope", "--out", str(tmp_path))
+    payload = json.loads((tmp_path / "results.json").read_text())
+    assert result.code == 2
+    assert payload["score"] == 0 and "could not be graded" in payload["output"]
+
+
+def test_gradescope_build_bundle(cli, tmp_path):
+    target = tmp_path / "autograder.zip"
+    result = cli("gradescope", "build", "--key", KEY, "-o", str(target))
+    assert result.code == 0, result.err
+    with zipfile.ZipFile(target) as bundle:
+        names = set(bundle.namelist())
+        assert {"setup.sh", "run_autograder", "key.toml", "handnets-src/pyproject.toml", "handnets-src/handnets/__init__.py"} <= names
+        assert "/autograder/results/results.json" in bundle.read("run_autograder").decode()
+        assert bundle.getinfo("run_autograder").external_attr >> 16 == 0o755
+        assert bundle.read("key.toml") == Path(KEY).read_bytes()
+
+
+def test_gradescope_bundle_installs_and_grades(tmp_path):
+    """The bundle's handnets-src is a real installable project, and run_autograder's command grades."""
+    import subprocess
+    import sys
+
+    from handnets.render.gradescope import build_autograder
+
+    with zipfile.ZipFile(io.BytesIO(build_autograder(KEY))) as bundle:
+        bundle.extractall(tmp_path / "source")
+    submission = tmp_path / "s.toml"
+    submission.write_text(sheet("s", count=6272))
+    done = subprocess.run(
+        [sys.executable, "-m", "handnets", "grade", "--key", str(tmp_path / "source" / "key.toml"), str(submission),
+         "--format", "gradescope", "--out", str(tmp_path / "results")],
+        capture_output=True, text=True, timeout=120, cwd=tmp_path / "source" / "handnets-src",
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads((tmp_path / "results" / "results.json").read_text())["tests"][0]["status"] == "passed"
