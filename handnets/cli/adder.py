@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
-from contextlib import contextmanager
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from handnets.cli._progress import progress_bar
 from handnets.errors import UsageError
 from handnets.threshold.check import DEFAULT_MAX_LEN, check_adder, trace_addition
 from handnets.threshold.designs import classic_adder
@@ -54,16 +53,6 @@ def _network(path: str | None, threshold: str | None) -> ThresholdRNN:
     return network.with_threshold(threshold) if threshold else network
 
 
-@contextmanager
-def _progress(out: Console, total_pairs: int, enabled: bool):
-    if not enabled or not out.is_terminal or total_pairs < _PROGRESS_FROM:
-        yield None
-        return
-    with Progress(TextColumn("enumerating"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=out, transient=True) as bar:
-        task = bar.add_task("pairs", total=total_pairs)
-        yield lambda done, total: bar.update(task, completed=done)
-
-
 def run_check(args: argparse.Namespace, out: Console) -> int:
     if not 1 <= args.max_len <= MAX_ENUMERATION_LENGTH:
         raise UsageError(f"--max-len must be between 1 and {MAX_ENUMERATION_LENGTH}, got {args.max_len}")
@@ -71,7 +60,7 @@ def run_check(args: argparse.Namespace, out: Console) -> int:
 
     network = _network(args.file, args.threshold)
     total = sum(4 ** (n - 1) for n in range(1, args.max_len + 1))
-    with _progress(out, total, enabled=not args.json) as progress:
+    with progress_bar(out, "enumerating", total, enabled=not args.json, minimum=_PROGRESS_FROM) as progress:
         result = check_adder(network, max_len=args.max_len, progress=progress)
     if args.json:
         out.file.write(json.dumps(adder_json(result)) + "\n")

@@ -8,13 +8,12 @@ import os
 import sys
 import tempfile
 import tomllib
-from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from handnets.cli._progress import progress_bar
 from handnets.errors import HandnetsError, UsageError
 from handnets.grading.grade import grade_sheet, judge_answer
 from handnets.grading.key import load_key
@@ -69,16 +68,6 @@ def write_atomic(path: Path, text: str) -> None:
         raise
 
 
-@contextmanager
-def _progress(out: Console, total: int, enabled: bool):
-    if not enabled or not out.is_terminal or total < 2:
-        yield None
-        return
-    with Progress(TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=out, transient=True) as bar:
-        task = bar.add_task("sheets", total=total)
-        yield lambda done, total: bar.update(task, completed=done)
-
-
 def run_grade(args: argparse.Namespace, out: Console) -> int:
     if args.format == "gradescope":
         return _run_gradescope(args, out)
@@ -112,7 +101,7 @@ def _run_batch(args: argparse.Namespace, out: Console) -> int:
         raise UsageError(f"--time-limit must be positive, got {args.time_limit}")
     sheets = find_sheets(args.sheets)
     limits = Limits(seconds=args.time_limit, hard_seconds=2 * args.time_limit + 5)
-    with _progress(out, len(sheets), enabled=not args.json) as progress:
+    with progress_bar(out, "grading", len(sheets), enabled=not args.json) as progress:
         batch = grade_batch(args.key, sheets, jobs=args.jobs, limits=limits, progress=progress)
     analytics = analyse(batch.reports)
     directory: Path = args.out

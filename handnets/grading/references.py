@@ -50,23 +50,14 @@ def _recurrence(name: str) -> Callable[[], Any]:
 
 # --------------------------------------------------------------------------- parameter counts
 
-_CLASSIFIER = """\
-model = Sequential([
-    Embedding(1000, 16, input_length=200),
-    LSTM(32, dropout=0.1, recurrent_dropout=0.1),
-    Flatten(),
-    Dropout(0.1),
-    Dense(256, activation="sigmoid"),
-    Dense(1, activation="sigmoid"),
-])
-"""
 
 
 @cache
 def _classifier():
     from handnets.params import summarize_code
+    from handnets.params.catalogue import KERAS_CLASSIFIER
 
-    return summarize_code(_CLASSIFIER, framework="keras")
+    return summarize_code(KERAS_CLASSIFIER, framework="keras")
 
 
 def _classifier_layers(kind: str) -> int:
