@@ -12,6 +12,7 @@ Names:
 - error signals ``hbar_t, cbar_t, gbar_t, obar_t, fbar_t, ibar_t`` and the same with ``_next``
   (and ``cbar_prev, cbar_prev2``); ``dL_dh_t`` is the loss's own derivative at h_t;
 - ``y_t, yhat_t`` for the cross-entropy variant;
+- ``w_xh, w_hh, b_h`` for the vanilla RNN ``h_t = tanh(w_xh x_t + w_hh h_prev + b_h)``;
 - functions ``sigmoid`` and ``tanh``.
 
 >>> SYMBOLS["c_prev"], FUNCTIONS["sigmoid"](SYMBOLS["x_t"])
@@ -41,6 +42,7 @@ def _names() -> tuple[str, ...]:
         names += [f"{bar}_t", f"{bar}_next", f"{bar}_prev", f"{bar}_prev2"]
     names += list(WEIGHTS)
     names += ["w_y", "y_t", "yhat_t", "dL_dh_t"]
+    names += ["w_xh", "w_hh", "b_h"]  # the vanilla RNN (handnets.derive.rnn)
     return tuple(dict.fromkeys(names))
 
 
@@ -81,8 +83,9 @@ class sigmoid(sympy.Function):
             return None
         return (1 / (1 + sympy.exp(-arg)))._eval_evalf(prec)
 
-    def _latex(self, printer):
-        return rf"\sigma\left({printer._print(self.args[0])}\right)"
+    def _latex(self, printer, exp=None):
+        power = f"^{{{exp}}}" if exp is not None else ""
+        return rf"\sigma{power}\left({printer._print(self.args[0])}\right)"
 
 
 FUNCTIONS = MappingProxyType({"sigmoid": sigmoid, "tanh": sympy.tanh})

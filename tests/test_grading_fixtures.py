@@ -56,7 +56,7 @@ ROWS = [
     ("lstm.hbar_t", "hbar_t = " + HBAR, C, "correct"),
     ("lstm.hbar_t", "dL_dh_t + cbar_next*g_next*i_next*(1 - i_next)*w_hi + cbar_next*c_t*f_next*(1 - f_next)*w_hf + hbar_next*tanh(c_next)*o_next*(1 - o_next)*w_ho + cbar_next*i_next*(1 - g_next**2)*w_hg", C, "correct"),
     ("lstm.hbar_t", "dL_dh_t + ibar_next*sigmoid'(w_xi*x_next + w_hi*h_t)*w_hi + fbar_next*f_next*(1 - f_next)*w_hf + obar_next*o_next*(1 - o_next)*w_ho + gbar_next*(1 - g_next**2)*w_hg", C, "correct"),
-    ("lstm.hbar_t", "dL/dh_t + ibar_next*i_next*(1 - i_next)*w_hi + fbar_next*f_next*(1 - f_next)*w_hf + obar_next*o_next*(1 - o_next)*w_ho + gbar_next*(1 - g_next**2)*w_hg", C, "correct"),
+    ("lstm.hbar_t", r"\frac{\partial L_t}{\partial h_t} + ibar_next*i_next*(1 - i_next)*w_hi + fbar_next*f_next*(1 - f_next)*w_hf + obar_next*o_next*(1 - o_next)*w_ho + gbar_next*(1 - g_next**2)*w_hg", C, "correct"),
     ("lstm.hbar_t", "ibar_next*i_next*(1 - i_next)*w_hi + fbar_next*f_next*(1 - f_next)*w_hf + obar_next*o_next*(1 - o_next)*w_ho + gbar_next*(1 - g_next**2)*w_hg", I, "hbar.no-local-loss"),
     ("lstm.hbar_t", "dL_dh_t", I, "hbar.local-only"),
     ("lstm.hbar_t", "dL_dh_t + ibar_next*w_hi + fbar_next*w_hf + obar_next*w_ho + gbar_next*w_hg", I, "hbar.missing-gate-derivatives"),
