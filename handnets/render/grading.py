@@ -145,7 +145,7 @@ def _comment(text: str) -> str:
 
 def format_template(key: Key) -> str:
     """A blank answer sheet for ``key``: every prompt as a comment, an example of accepted syntax per type."""
-    lines = [f"# Answer sheet for: {key.title}", "", 'student = ""   # your id', "", _VOCABULARY_NOTE, "[answers]"]
+    lines = [f"# Answer sheet for: {key.title}", "", '# student = "your id"   # optional: defaults to the file name', "", _VOCABULARY_NOTE, "[answers]"]
     adder: Question | None = None
     for question in key.questions:
         if question.type == "adder":
