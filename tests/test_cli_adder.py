@@ -109,3 +109,22 @@ def test_python_dash_m_handnets_is_the_cli():
     done = subprocess.run([sys.executable, "-m", "handnets", "adder", "run", "1", "1", "--json"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0
     assert json.loads(done.stdout)["produced"] == 2
+
+
+def test_adder_check_many_files_one_row_each_bad_file_does_not_stop(cli, tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("W_xh = 1\n")
+    files = [str(EXAMPLES / name) for name in ("classic.toml", "forgot_carry.toml", "integer_thresholds.toml")]
+    result = cli("adder", "check", *files, str(bad), "--max-len", "5", "--json")
+    rows = [json.loads(line) for line in result.out.splitlines()]
+    assert result.code == 2  # one file could not be read
+    assert [r["file"] for r in rows] == [*files, str(bad)]
+    assert [r.get("correct") for r in rows] == [True, False, True, None]
+    assert rows[1]["counterexample"]["a"] == 1 and rows[2]["other_threshold"]["correct"] is False
+    assert "W_xh" in rows[3]["error"]
+
+
+def test_adder_check_many_files_exit_1_when_one_is_wrong(cli):
+    result = cli("adder", "check", str(EXAMPLES / "classic.toml"), str(EXAMPLES / "forgot_carry.toml"), "--max-len", "4")
+    assert result.code == 1
+    assert "wrong" in result.out and "a=1, b=0 (2 steps), wrong at step 2" in result.out

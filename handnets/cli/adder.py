@@ -8,7 +8,7 @@ import json
 from rich.console import Console
 
 from handnets.cli._progress import progress_bar
-from handnets.errors import UsageError
+from handnets.errors import InvalidWeights, UsageError
 from handnets.threshold.check import DEFAULT_MAX_LEN, check_adder, trace_addition
 from handnets.threshold.designs import classic_adder
 from handnets.threshold.enumerate import MAX_ENUMERATION_LENGTH
@@ -28,10 +28,10 @@ def register(subparsers) -> None:
     commands.required = True
 
     check = commands.add_parser("check", help="prove a design for every length and enumerate all pairs up to a length")
-    check.add_argument("file", nargs="?", help="weights TOML file (omitted: the built-in classic design)")
+    check.add_argument("files", nargs="*", metavar="FILE", help="weights TOML file(s) (none: the built-in classic design); several: one summary row each")
     check.add_argument("--threshold", choices=("ge", "gt"), help="step convention, overriding the file's")
     check.add_argument("--max-len", type=int, default=DEFAULT_MAX_LEN, metavar="N", help=f"enumerate lengths 1..N (default {DEFAULT_MAX_LEN})")
-    check.add_argument("--json", action="store_true", help="print one JSON object")
+    check.add_argument("--json", action="store_true", help="print one JSON object (several files: one per line)")
     check.set_defaults(func=run_check)
 
     run = commands.add_parser("run", help="trace a design adding two integers, step by step")
@@ -58,7 +58,9 @@ def run_check(args: argparse.Namespace, out: Console) -> int:
         raise UsageError(f"--max-len must be between 1 and {MAX_ENUMERATION_LENGTH}, got {args.max_len}")
     from handnets.render.adder import adder_json, render_check
 
-    network = _network(args.file, args.threshold)
+    if len(args.files) > 1:
+        return _check_many(args, out)
+    network = _network(args.files[0] if args.files else None, args.threshold)
     total = sum(4 ** (n - 1) for n in range(1, args.max_len + 1))
     with progress_bar(out, "enumerating", total, enabled=not args.json, minimum=_PROGRESS_FROM) as progress:
         result = check_adder(network, max_len=args.max_len, progress=progress)
@@ -67,6 +69,27 @@ def run_check(args: argparse.Namespace, out: Console) -> int:
     else:
         out.print(render_check(result))
     return 0 if result.correct and result.methods_agree else 1
+
+
+def _check_many(args: argparse.Namespace, out: Console) -> int:
+    """A grader's pass over many students' weight files: one verdict each, a bad file never stops the rest."""
+    from handnets.render.adder import adder_json, render_many
+
+    results = []
+    for path in args.files:
+        try:
+            results.append((path, check_adder(_network(path, args.threshold), max_len=args.max_len), None))
+        except InvalidWeights as exc:
+            results.append((path, None, str(exc)))
+    if args.json:
+        for path, result, error in results:
+            payload = {"file": path, "error": error} if result is None else {"file": path, **adder_json(result)}
+            out.file.write(json.dumps(payload) + "\n")
+    else:
+        out.print(render_many(results))
+    if any(result is None for _, result, _ in results):
+        return 2
+    return 0 if all(result.correct and result.methods_agree for _, result, _ in results) else 1
 
 
 def _integer(text: str, name: str) -> int:

@@ -21,6 +21,7 @@ __all__ = [
     "render_check",
     "render_verify",
     "render_trace",
+    "render_many",
     "render_accuracy",
     "adder_json",
     "trace_json",
@@ -162,6 +163,30 @@ def render_check(result: AdderCheck) -> Group:
         parts.append(render_accuracy(result.accuracy))
     parts.append(render_checks(result.checks, title="Checks"))
     return Group(*parts)
+
+
+def render_many(results) -> Table:
+    """One row per weights file: verdict, margin, shortest counterexample, or why the file is unreadable."""
+    table = Table(title=f"{len(results)} designs", title_justify="left")
+    table.add_column("file", overflow="fold")
+    table.add_column("verdict")
+    table.add_column("margin", justify="right")
+    table.add_column("states", justify="right")
+    table.add_column("shortest counterexample / problem", ratio=1)
+    for path, result, error in results:
+        if result is None:
+            table.add_row(Text(path), Text("unreadable", style="bold yellow"), "", "", Text(error))
+            continue
+        proof = result.proof
+        cx = proof.counterexample
+        verdict = Text("right", style="bold green") if proof.correct else Text("wrong", style="bold red")
+        if proof.correct and result.other is not None and not result.other.correct:
+            verdict = Text(f"right under '{proof.threshold}' only", style="bold yellow")
+        detail = "" if cx is None else f"a={cx.operands[0]}, b={cx.operands[1]} ({cx.steps} steps), wrong at step {cx.step}"
+        if not result.methods_agree:
+            detail = "proof and enumeration DISAGREE: a bug in handnets"
+        table.add_row(Text(path), verdict, _f(proof.margin), str(len(proof.reachable)), detail)
+    return table
 
 
 def render_verify(result: AdderCheck) -> Group:
