@@ -42,6 +42,12 @@ SECTIONS: tuple[Section, ...] = (
     Section("adder", "handnets.threshold.check:check_builtin", "handnets.render.adder:render_verify", "handnets.render.adder:proof_document"),
     Section("params", "handnets.params.catalogue:check_examples", "handnets.render.params:render_section", "handnets.render.params:proof_document"),
     Section("cnn", "handnets.cnn.catalogue:check_examples", "handnets.render.cnn:render_section", "handnets.render.cnn:proof_document"),
+    Section("lstm", "handnets.derive.lstm:derive_lstm", "handnets.render.derive:render_section", "handnets.render.derive:proof_document"),
+    Section("lstm-vector", "handnets.derive.vector:derive_lstm_vector", "handnets.render.derive:render_section", "handnets.render.derive:proof_document"),
+    Section("lstm-ce", "handnets.derive.lstm:derive_lstm_ce", "handnets.render.derive:render_section", "handnets.render.derive:proof_document"),
+    Section("rnn", "handnets.derive.rnn:derive_rnn", "handnets.render.derive:render_section", "handnets.render.derive:proof_document"),
+    Section("recurrence", "handnets.derive.recurrence:derive_recurrence", "handnets.render.derive:render_section", "handnets.render.derive:proof_document"),
+    Section("gradient-flow", "handnets.derive.gradient_flow:derive_gradient_flow", "handnets.render.derive:render_section", "handnets.render.derive:proof_document"),
 )
 
 

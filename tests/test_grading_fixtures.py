@@ -27,7 +27,7 @@ ROWS = [
     ("lstm.cbar_t", "hbar_t o_t (1 - tanh^2(c_t)) + cbar_next f_next", C, "correct"),
     ("lstm.cbar_t", "hbar_t*o_t - hbar_t*o_t*tanh(c_t)**2 + cbar_next*f_next", C, "correct"),
     ("lstm.cbar_t", "hbar_t*o_t*(1 - tanh(f_t*c_prev + i_t*g_t)**2) + cbar_next*f_next", C, "correct"),
-    ("lstm.cbar_t", "hbar_t*o_t/cosh(c_t)**2 + cbar_next*f_next", C, "correct"),
+    ("lstm.cbar_t", "hbar_t*o_t*tanh'(c_t) + cbar_next*f_next", C, "correct"),
     ("lstm.cbar_t", r"\overline{h^{(t)}} o^{(t)} (1 - \tanh^2(c^{(t)})) + \overline{c^{(t+1)}} f^{(t+1)}", C, "correct"),
     ("lstm.cbar_t", r"\overline{c^{(t)}} = \overline{h^{(t)}} \cdot o^{(t)} \cdot (1 - \tanh^2(c^{(t)})) + \overline{c^{(t+1)}} \cdot f^{(t+1)}", C, "correct"),
     ("lstm.cbar_t", r"\delta h_t \odot o_t \odot (1 - \tanh^2(c_t)) + \delta c_{t+1} \odot f_{t+1}", C, "correct"),

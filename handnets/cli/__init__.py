@@ -27,6 +27,7 @@ _COMMAND_MODULES = (
     "handnets.cli.params",
     "handnets.cli.conv",
     "handnets.cli.grade",
+    "handnets.cli.derive",
 )
 
 

@@ -132,9 +132,8 @@ def _asymptotics(network: str, quantity: str) -> Callable[[], Any]:
 _REFERENCES: Mapping[str, Callable[[], Any]] = MappingProxyType(
     {
         **{f"lstm.{n}": _lstm(n) for n in ("hbar_t", "cbar_t", "gbar_t", "obar_t", "fbar_t", "ibar_t", "w_xi_bar")},
-        **{f"lstm_ce.{n}": _lstm_ce(n) for n in ("cbar_t", "obar_t", "ibar_t", "fbar_t")},
-        "recurrence.c_t_from_c_prev2": _recurrence("c_t_from_c_prev2"),
-        "recurrence.cbar_prev2": _recurrence("cbar_prev2"),
+        **{f"lstm_ce.{n}": _lstm_ce(n) for n in ("cbar_t", "obar_t", "ibar_t", "fbar_t", "cbar_t_no_recurrent")},
+        **{f"recurrence.{n}": _recurrence(n) for n in ("c_t_from_c_prev2", "cbar_prev2", "c_t_forget_zero")},
         "params.rnn_20_128_10": _rnn_20_128_10,
         "params.classifier.embedding": lambda: _classifier_layers("embedding"),
         "params.classifier.lstm": lambda: _classifier_layers("lstm"),
