@@ -118,6 +118,24 @@ class Question:
             return make_vocabulary(self.vocabulary, base={})
         return make_vocabulary(self.vocabulary)
 
+    def as_answer(self, value: Any) -> Any:
+        """``value`` (the expected answer or a mistake's) written the way a student's sheet holds it.
+
+        >>> load_key("homework").question("conv.output_shape").as_answer((28, 28, 8))
+        [28, 28, 8]
+        """
+        if self.type in ("expression",):
+            return sympy.sstr(value)
+        if self.type == "big_o":
+            return f"O({sympy.sstr(value)})"
+        if self.type == "matrix":
+            return [[str(v) for v in row] for row in value]
+        if self.type == "shape":
+            return list(value)
+        if self.type == "number":
+            return str(value)
+        return value
+
     def definition_map(self) -> Mapping[sympy.Symbol, sympy.Expr]:
         """The definitions substituted before judging, less the question's own quantity (else "cbar_t" would
         be judged equal to its own definition)."""

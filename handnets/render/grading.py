@@ -171,3 +171,15 @@ def format_template(key: Key) -> str:
             "# b_y  = 0",
         ]
     return "\n".join(lines) + "\n"
+
+
+def render_key_check(result) -> Group:
+    """The catalogue's grading section: the key's own answers, graded."""
+    from handnets.render.checks import render_checks
+
+    passed = sum(c.passed for c in result.checks)
+    return Group(
+        Text(f"The built-in key '{result.key.name}': {len(result.key.questions)} questions; "
+             f"expected answers and known mistakes graded as if a student wrote them ({passed}/{len(result.checks)} as intended).", style="bold"),
+        render_checks([c for c in result.checks if not c.passed], title="Failures") if passed < len(result.checks) else Text("All as intended.", style="green"),
+    )
