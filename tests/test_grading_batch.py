@@ -125,9 +125,19 @@ def test_answer_sharing_pairs_rare_shared_wrong_answers(course):
     top = analytics.pairs[0]
     assert top.students == ("s3", "s7")
     assert {s.question for s in top.shared} == {"count", "shape"}
-    assert ("s3", "s7") in analytics.clusters
-    # the pre-activation mistake is shared by three of eleven: common enough to pair, but weighted less
+    assert analytics.clusters == ()  # two shared answers: a pair, not yet a cluster (default: three)
+    assert ("s3", "s7") in analyse(batch.reports, min_shared=2).clusters
+    # the pre-activation mistake, three of eleven, is too common to count as sharing
     assert all(p.rarity <= top.rarity for p in analytics.pairs)
+
+
+def test_answer_sharing_tells_apart_sheets_with_the_same_student_name():
+    key = load_key(KEY)
+    wrong = sheet("s1", count=6100, gate="hbar_t", shape=[1, 2, 3])
+    reports = [grade_sheet(key, loads_sheet(wrong, source=f"{name}.toml")) for name in ("a", "b")]
+    reports += [grade_sheet(key, loads_sheet(sheet(f"x{i}", count=6272), source=f"x{i}.toml")) for i in range(8)]
+    top = analyse(reports).pairs[0]
+    assert top.students == ("s1 (a.toml)", "s1 (b.toml)") and len(top.shared) == 3
 
 
 def test_identical_correct_answers_never_count_as_sharing():
@@ -201,3 +211,9 @@ def test_gradescope_bundle_installs_and_grades(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert json.loads((tmp_path / "results" / "results.json").read_text())["tests"][0]["status"] == "passed"
+
+
+def test_written_reports_are_ordinary_readable_files(cli, course, tmp_path):
+    out = tmp_path / "out"
+    cli("grade", "--key", KEY, str(course / "s1.toml"), "--out", str(out))
+    assert (out / "grades.csv").stat().st_mode & 0o044 == 0o044  # group and others may read, as with any file

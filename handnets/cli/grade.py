@@ -55,6 +55,10 @@ def register(subparsers) -> None:
     build.set_defaults(func=run_gradescope_build)
 
 
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)  # read the process umask (os.umask can only be read by setting it)
+
+
 def write_atomic(path: Path, text: str) -> None:
     """Write a file so that a reader (or an interrupted run) never sees it half-written."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -62,6 +66,7 @@ def write_atomic(path: Path, text: str) -> None:
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as file:
             file.write(text)
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; reports are ordinary files
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

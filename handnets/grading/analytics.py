@@ -76,21 +76,24 @@ def analyse(
     reports: Sequence[Report],
     *,
     top: int = 5,
-    uncommon: float = 0.2,
-    min_shared: int = 2,
+    uncommon: float = 0.05,
+    min_shared: int = 3,
+    max_pairs: int = 100,
 ) -> Analytics:
     """Statistics, mistake groups and the answer-sharing report for a graded batch.
 
-    A wrong answer is uncommon when at most ``uncommon`` of the students (and at least two) gave it;
-    pairs need at least one shared uncommon wrong answer, clusters link pairs sharing ``min_shared``.
+    A wrong answer is uncommon when at most ``uncommon`` of the students gave it (two always count);
+    pairs need at least one shared uncommon wrong answer and the ``max_pairs`` most unusual are kept;
+    clusters link students whose pairs share at least ``min_shared`` uncommon wrong answers.
     """
     students = len(reports)
     if not reports:
         return Analytics(0, (), (), ())
+    names = _labels(reports)
     by_question: dict[str, list] = defaultdict(list)
-    for report in reports:
+    for report, name in zip(reports, names):
         for verdict in report.verdicts:
-            by_question[verdict.id].append((report.student, verdict))
+            by_question[verdict.id].append((name, verdict))
 
     stats = []
     groups: dict[tuple[str, str], list] = {}
@@ -129,7 +132,15 @@ def analyse(
         )
 
     pairs = _shared_pairs(groups, students, uncommon)
-    return Analytics(students, tuple(stats), pairs, _clusters(pairs, min_shared))
+    return Analytics(students, tuple(stats), pairs[:max_pairs], _clusters(pairs, min_shared))
+
+
+def _labels(reports: Sequence[Report]) -> list[str]:
+    """Each sheet's name in the report: the student, or student and file when two sheets share a name."""
+    counts: dict[str, int] = defaultdict(int)
+    for report in reports:
+        counts[report.student] += 1
+    return [r.student if counts[r.student] == 1 else f"{r.student} ({r.source})" for r in reports]
 
 
 def _shared_pairs(groups: dict, students: int, uncommon: float) -> tuple[SharedPair, ...]:
