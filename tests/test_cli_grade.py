@@ -114,3 +114,26 @@ def test_template_of_builtin_key_mentions_vocabulary(cli, capsys):
     result = cli("template", "--key", "homework")
     assert result.code == 0
     assert "hbar_t cbar_t" in result.out and '# "lstm.cbar_t" = ""' in result.out
+
+
+def test_example_sheet_grades_as_the_readme_shows(cli):
+    sheet = Path(__file__).resolve().parents[1] / "examples" / "sheets" / "s042.toml"
+    payload = json.loads(cli("grade", "--key", "homework", str(sheet), "--json").out)
+    notes = {q["id"]: (q["verdict"], q["note"]) for q in payload["questions"] if q["verdict"] != "missing"}
+    assert notes == {
+        "adder": ("incorrect", "adder.margin-zero"),
+        "lstm.cbar_t": ("correct", "correct"),
+        "lstm.obar_t": ("correct", "correct"),
+        "lstm.ibar_t": ("incorrect", "bar.pre-activation"),
+        "lstm.w_xi_bar": ("correct", "correct"),
+        "lstm.gradient_flow": ("manual", "manual"),
+        "recurrence.c_t_from_c_prev2": ("correct", "correct"),
+        "recurrence.cbar_prev2": ("incorrect", "recurrence.one-forget-gate"),
+        "params.classifier.lstm": ("correct", "correct"),
+        "params.classifier.total": ("correct", "correct"),
+        "conv.output_shape": ("correct", "correct"),
+        "conv.params": ("incorrect", "conv.no-biases"),
+        "resnet.a_l2": ("correct", "correct"),
+        "asymptotics.mdrnn.steps": ("incorrect", "asymptotics.mdrnn-product"),
+    }
+    assert (payload["score"], payload["max_score"]) == (15.25, 40)
