@@ -137,3 +137,12 @@ def test_example_sheet_grades_as_the_readme_shows(cli):
         "asymptotics.mdrnn.steps": ("incorrect", "asymptotics.mdrnn-product"),
     }
     assert (payload["score"], payload["max_score"]) == (15.25, 40)
+
+
+def test_grade_several_sheets_one_unreadable_still_grades_the_others(cli, sheet_file, tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[answers\n")
+    result = cli("grade", "--key", KEY, str(bad), str(sheet_file), "--json")
+    assert result.code == 2
+    assert [json.loads(line)["student"] for line in result.out.splitlines()] == ["s042"]
+    assert result.err.startswith(f"error: {bad}: not valid TOML")

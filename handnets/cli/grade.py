@@ -14,7 +14,7 @@ from pathlib import Path
 from rich.console import Console
 
 from handnets.cli._progress import progress_bar
-from handnets.errors import HandnetsError, UsageError
+from handnets.errors import HandnetsError, InvalidSheet, UsageError
 from handnets.grading.grade import grade_sheet, judge_answer
 from handnets.grading.key import load_key
 from handnets.grading.sheet import load_sheet
@@ -88,13 +88,20 @@ def _run_single(args: argparse.Namespace, out: Console) -> int:
     for path in args.sheets:
         if Path(path).is_dir():
             raise UsageError(f"{path} is a directory: grade a directory as a batch with --out DIR")
-    reports = [grade_sheet(key, load_sheet(path), limit_seconds=args.time_limit) for path in args.sheets]
-    for report in reports:
+    unreadable = 0
+    for path in args.sheets:
+        try:
+            sheet = load_sheet(path)
+        except InvalidSheet as exc:  # report it and grade the other sheets
+            sys.stderr.write(f"error: {exc}\n")
+            unreadable += 1
+            continue
+        report = grade_sheet(key, sheet, limit_seconds=args.time_limit)
         if args.json:
             out.file.write(json.dumps(report_json(report)) + "\n")
         else:
             out.print(render_report(report))
-    return 0
+    return 2 if unreadable else 0
 
 
 def _run_batch(args: argparse.Namespace, out: Console) -> int:

@@ -476,7 +476,6 @@ def _judge_text(question: Question, submitted: Any, shown: str, source: str) -> 
 
 
 def _judge_adder(question: Question, submitted: Any, shown: str, source: str) -> Verdict:
-    from handnets.threshold.check import check_adder
     from handnets.threshold.weights import weights_from_mapping
 
     if not isinstance(submitted, dict):

@@ -333,7 +333,7 @@ def proof_document(result: AdderCheck) -> tuple[str, str]:
         f"- margin (smallest $|z|$ over every reachable pre-activation): {_f(proof.margin)}, so no threshold "
         "sits at 0 and step(0) never decides an output: the same verdict holds with step(0) = 0."
         if not proof.convention_sensitive
-        else f"- margin: 0 — the verdict depends on step(0).",
+        else "- margin: 0 — the verdict depends on step(0).",
         "",
         "## Independent evidence",
         "",

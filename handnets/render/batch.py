@@ -14,7 +14,7 @@ from rich.text import Text
 from handnets.grading.analytics import Analytics
 from handnets.grading.batch import Batch
 from handnets.grading.grade import Report
-from handnets.render.grading import _json_number, format_score, report_json
+from handnets.render.grading import json_number, format_score, report_json
 
 __all__ = [
     "format_grades_csv",
@@ -67,7 +67,7 @@ def summary_json(batch: Batch, analytics: Analytics) -> dict[str, Any]:
         "questions": [
             {
                 "id": q.question,
-                "max_score": _json_number(q.max_score),
+                "max_score": json_number(q.max_score),
                 "mean_score": round(float(q.mean_score), 6),
                 "shares": {verdict: round(float(q.share(verdict)), 6) for verdict, _ in q.counts},
                 "counts": dict(q.counts),
@@ -105,14 +105,14 @@ def gradescope_json(report: Report) -> dict[str, Any]:
             {
                 "name": verdict.id,
                 "number": str(number),
-                "score": _json_number(verdict.score),
-                "max_score": _json_number(verdict.max_score),
+                "score": json_number(verdict.score),
+                "max_score": json_number(verdict.max_score),
                 "status": "passed" if verdict.verdict == "correct" else "failed",
                 "output": "\n".join(lines),
                 "visibility": "visible",
             }
         )
-    return {"score": _json_number(report.score), "tests": tests, "output": f"graded against key {report.key}", "visibility": "visible"}
+    return {"score": json_number(report.score), "tests": tests, "output": f"graded against key {report.key}", "visibility": "visible"}
 
 
 def gradescope_error_json(message: str) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from handnets.exact import format_fraction
 from handnets.grading.grade import Report, Verdict
 from handnets.grading.key import Key, Question
 
-__all__ = ["render_report", "render_verdict", "report_json", "verdict_json", "format_score", "format_template"]
+__all__ = ["render_report", "render_verdict", "report_json", "verdict_json", "format_score", "format_template", "json_number", "render_key_check"]
 
 _STYLES = {
     "correct": "bold green",
@@ -37,7 +37,8 @@ def format_score(value: Fraction) -> str:
     return f"{decimal:g}" if Fraction(repr(decimal)) == value else format_fraction(value)
 
 
-def _json_number(value: Fraction) -> int | float:
+def json_number(value: Fraction) -> int | float:
+    """A score for JSON: an int when whole, else a float (scores are sums of simple fractions of points)."""
     return value.numerator if value.denominator == 1 else float(value)
 
 
@@ -92,8 +93,8 @@ def verdict_json(verdict: Verdict) -> dict[str, Any]:
     return {
         "id": verdict.id,
         "verdict": verdict.verdict,
-        "score": _json_number(verdict.score),
-        "max_score": _json_number(verdict.max_score),
+        "score": json_number(verdict.score),
+        "max_score": json_number(verdict.max_score),
         "note": verdict.note,
         "feedback": verdict.feedback,
         "submitted": verdict.submitted,
@@ -110,8 +111,8 @@ def report_json(report: Report) -> dict[str, Any]:
         "student": report.student,
         "source": report.source,
         "key": report.key,
-        "score": _json_number(report.score),
-        "max_score": _json_number(report.max_score),
+        "score": json_number(report.score),
+        "max_score": json_number(report.max_score),
         "questions": [verdict_json(v) for v in report.verdicts],
         "unknown_answers": list(report.unknown_answers),
     }

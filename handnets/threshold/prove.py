@@ -10,7 +10,7 @@ shortest counterexample, and the margin of every threshold on the way.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Hashable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -102,7 +102,7 @@ def prove(network: ThresholdRNN, machine: MealyMachine | None = None) -> Proof:
     transitions = 0
     for state, row in explored.table.items():
         d = explored.depth[state]
-        for x, (_, s, ok) in row.items():
+        for x, (_, _step, ok) in row.items():
             transitions += 1
             if not ok:
                 # a wrong output at step d + 1; a valid input must still end with the padding symbol
@@ -226,12 +226,12 @@ def digit_accuracy(network: ThresholdRNN, max_len: int, machine: MealyMachine | 
         next_free: dict = {}
         next_right: dict = {}
         for s, count in free.items():
-            for x, (nxt, ok) in table[s].items():
+            for nxt, ok in table[s].values():
                 next_free[nxt] = next_free.get(nxt, 0) + count
                 if ok:
                     step_right += count
         for s, count in right.items():
-            for x, (nxt, ok) in table[s].items():
+            for nxt, ok in table[s].values():
                 if ok:
                     next_right[nxt] = next_right.get(nxt, 0) + count
         running = running * symbols + step_right
