@@ -1,7 +1,7 @@
 """Independent evidence for the derived LSTM equations: the unrolled loss, differentiated two other ways.
 
 1. ``sympy.diff`` of the unrolled computation at random exact (rational) points, T = 1..4, in forward
-   mode: the one-step map (h_prev, c_prev, weights, perturbations) -> (h_t, c_t) is written out
+   mode, every node at every step and every weight on its own: the one-step map (h_prev, c_prev, weights, perturbations) -> (h_t, c_t) is written out
    explicitly here, its partial derivatives come from ``sympy.diff``, and tangents are pushed forward
    through the unrolled steps in 50-digit arithmetic. Forward mode shares nothing with the reverse-mode
    assembly in ``handnets.derive.adjoint`` except sympy's differentiation of elementary functions.
@@ -169,16 +169,17 @@ def _step_template() -> tuple[tuple[sympy.Symbol, ...], tuple[tuple[sympy.Expr, 
     return inputs, partials, (h_new, c_new)
 
 
-def sympy_gradients(point: LstmPoint) -> dict[str, Any]:
-    """Directional derivatives of the unrolled loss: for each node, along direction r_t = t+1 over the
-    steps (so every step counts, each with its own weight), and for each weight, the plain derivative.
-    Keys ``"i"``..``"h"`` and the weight names; values are 50-digit mpmath numbers.
+def sympy_gradients(point: LstmPoint) -> dict[Any, Any]:
+    """Derivatives of the unrolled loss: for each node at each step, with respect to a perturbation of
+    that node at that step alone (key ``(node, step)``), and for each weight (key: its name).
+    Values are 50-digit mpmath numbers.
     """
     import mpmath
 
     inputs, (dh, dc), _ = _step_template()
     names = [s.name for s in inputs]
-    targets = [*NODES, *WEIGHTS]
+    steps = len(point.x)
+    targets: list[Any] = [(node, s) for node in NODES for s in range(steps)] + list(WEIGHTS)
     with mpmath.workdps(DIGITS):
         num = lambda v: mpmath.mpf(v.numerator) / v.denominator  # noqa: E731
         values = forward_values(point, MPMATH)
@@ -194,8 +195,9 @@ def sympy_gradients(point: LstmPoint) -> dict[str, Any]:
             dl = num(point.a[t]) + 2 * num(point.b[t]) * now["h"]
             for k in targets:
                 seed = {"h": tangent_h[k], "c": tangent_c[k]}
-                if k in NODES:
-                    seed[f"e_{k}"] = mpmath.mpf(t + 1)
+                if isinstance(k, tuple):
+                    if k[1] == t:  # the node is perturbed at its own step only
+                        seed[f"e_{k[0]}"] = mpmath.mpf(1)
                 else:
                     seed[k] = mpmath.mpf(1)
                 tangent_h[k] = sum((jh[names.index(n)] * v for n, v in seed.items()), mpmath.mpf(0))
@@ -274,8 +276,9 @@ def check_lstm(derivation: Derivation) -> tuple[Check, ...]:
             oracle = sympy_gradients(point)
             bars = run_adjoint(derivation, point, MPMATH)
             for node in NODES:
-                derived = sum((mpmath.mpf(t + 1) * bars[t][_bar_of(node)] for t in range(T)), mpmath.mpf(0))
-                sympy_error[_bar_of(node)] = max(sympy_error.get(_bar_of(node), 0), abs(derived - oracle[node]) / (1 + abs(oracle[node])))
+                for t in range(T):
+                    derived, expected = bars[t][_bar_of(node)], oracle[(node, t)]
+                    sympy_error[_bar_of(node)] = max(sympy_error.get(_bar_of(node), 0), abs(derived - expected) / (1 + abs(expected)))
             for w in WEIGHTS:
                 derived = sum((bars[t][f"{w}_bar"] for t in range(T)), mpmath.mpf(0))
                 sympy_error[f"{w}_bar"] = max(sympy_error.get(f"{w}_bar", 0), abs(derived - oracle[w]) / (1 + abs(oracle[w])))
