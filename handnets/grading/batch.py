@@ -36,6 +36,7 @@ class Limits:
 
     seconds: float = 10.0  # soft limit: SIGALRM interrupts the answer
     hard_seconds: float = 20.0  # the parent kills the worker if one answer takes longer than this
+    startup_seconds: float = 300.0  # starting a worker and reading a sheet, before its first answer
     memory_bytes: int = 2 * 1024**3  # RLIMIT_AS of each worker (where the platform allows it)
 
     def __post_init__(self) -> None:
@@ -92,6 +93,19 @@ def _on_alarm(signum, frame):
     raise _AnswerTimeout()
 
 
+def _warm_up() -> None:
+    """Import and initialise what judging loads lazily (parser, printers, evaluators), so that the first
+    answer a worker judges is not charged for it against its time limit."""
+    from handnets.grading.equivalence import judge_expression
+    from handnets.grading.expr import parse_expression
+    from handnets.threshold.check import check_adder
+    from handnets.threshold.designs import classic_adder
+
+    parsed = parse_expression(r"\overline{h^{(t)}} \tanh(c^{(t)}) + 2")
+    judge_expression(parsed.expr, parsed.expr + 1, seed="warm-up")
+    check_adder(classic_adder(), max_len=2, accuracy_len=2)
+
+
 def run_worker(conn: Connection, key_source: str, limits: Limits) -> None:
     """Grade sheets sent by the parent until told to stop (None)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles ^C
@@ -103,6 +117,7 @@ def run_worker(conn: Connection, key_source: str, limits: Limits) -> None:
         pass
     signal.signal(signal.SIGALRM, _on_alarm)
     key = load_key(key_source)
+    _warm_up()
     while True:
         job = conn.recv()
         if job is None:
@@ -202,8 +217,10 @@ class _Scheduler:
                 continue
             if not slot.process.is_alive():
                 self.replace(slot, "crashed the worker")
-            elif now - slot.since > self.limits.hard_seconds:
+            elif slot.question is not None and now - slot.since > self.limits.hard_seconds:
                 self.replace(slot, f"took longer than {self.limits.hard_seconds:g} s; the worker was stopped")
+            elif slot.question is None and now - slot.since > self.limits.startup_seconds:
+                self.replace(slot, f"was not read within {self.limits.startup_seconds:g} s; the worker was stopped")
 
     def replace(self, slot: _Slot, reason: str) -> None:
         """Settle the answer a stuck or dead worker was on, requeue its sheet, and start a fresh worker."""
