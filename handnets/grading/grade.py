@@ -96,7 +96,8 @@ def grade_sheet(key: Key, sheet: Sheet, *, limit_seconds: float = 10.0) -> Repor
 
     >>> from handnets.grading.key import load_key
     >>> from handnets.grading.sheet import loads_sheet
-    >>> report = grade_sheet(load_key("homework"), loads_sheet('[answers]\n"conv.params" = 608'))
+    >>> sheet = loads_sheet("\\n".join(["[answers]", '"conv.params" = 608']))
+    >>> report = grade_sheet(load_key("homework"), sheet)
     >>> [v.verdict for v in report.verdicts if v.id == "conv.params"]
     ['correct']
     """
