@@ -23,6 +23,8 @@ def misbehaving_worker(conn, key_source, limits):
             time.sleep(600)
         if submitted == "CRASH":
             os._exit(3)
+        if submitted == "HOG":  # more memory than the worker's RLIMIT_AS allows
+            bytearray(8 * 1024**3)
         return original(question, submitted, source=source)
 
     grade.judge_answer = judge_answer

@@ -94,6 +94,7 @@ def test_batch_matches_single_sheet_grading(course):
         ("HANG", "took longer than 3 s; the worker was stopped"),
         ("CRASH", "crashed the worker"),
         ("SLOW", "took longer than 1 s"),
+        ("HOG", "needed more memory than allowed"),
     ],
 )
 def test_batch_answer_that_hangs_or_crashes_becomes_undecided(tmp_path, answer, reason):
