@@ -38,25 +38,25 @@ def _pools(question: Question, rng: random.Random) -> tuple[list, list, list]:
     """(right, wrong, unreadable) answers for one question."""
     kind = question.type
     mistakes = [m.answer for m in question.mistakes]
+    written = question.as_answer
     if kind == "expression":
         expected = question.expected
-        latex = parse_expression(sympy.sstr(expected), vocabulary=question.names()).latex
-        right = [sympy.sstr(expected), sympy.sstr(sympy.expand(expected)), latex]
+        latex = parse_expression(written(expected), vocabulary=question.names()).latex
+        right = [written(expected), written(sympy.expand(expected)), latex]
         if question.lhs:
-            right.append(f"{question.lhs} = {sympy.sstr(expected)}")
-        wrong = [sympy.sstr(m) for m in mistakes] + [sympy.sstr(2 * expected), sympy.sstr(expected + sympy.Symbol("x_t"))]
+            right.append(f"{question.lhs} = {written(expected)}")
+        wrong = [written(m) for m in mistakes] + [written(2 * expected), written(expected + sympy.Symbol("x_t"))]
         return right, wrong, [sympy.sstr(expected) + " +", "cbar_nxt*f_next", "__import__('os')"]
     if kind == "integer":
         value = question.expected
         return [value, str(value), f"{value - 1} + 1"], [*mistakes, value + 1, value * 2], ["lots", "x*3"]
     if kind == "shape":
-        return [list(question.expected), "x".join(map(str, question.expected))], [list(m) for m in mistakes] + [[1, 2, 3]], ["big"]
+        return [written(question.expected), "x".join(map(str, question.expected))], [written(m) for m in mistakes] + [[1, 2, 3]], ["big"]
     if kind == "matrix":
-        right = [[[str(v) for v in row] for row in question.expected]]
-        wrong = [[[str(v) for v in row] for row in m] for m in mistakes] + [[[str(v + 1) for v in row] for row in question.expected]]
-        return right, wrong, [[["a"]]]
+        off_by_one = tuple(tuple(v + 1 for v in row) for row in question.expected)
+        return [written(question.expected)], [written(m) for m in mistakes] + [written(off_by_one)], [[["a"]]]
     if kind == "big_o":
-        return [f"O({sympy.sstr(question.expected)})", f"O(3*({sympy.sstr(question.expected)}))"], [sympy.sstr(m) for m in mistakes] + ["O(d)", "O(H*W)"], ["O("]
+        return [written(question.expected), written(3 * question.expected)], [written(m) for m in mistakes] + ["O(d)", "O(H*W)"], ["O("]
     if kind == "text":
         return ["The forget gate near 1 carries cbar back unchanged; o near 0 cuts the h paths."], [], []
     if kind == "adder":

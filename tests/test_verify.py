@@ -52,10 +52,9 @@ def test_verify_unknown_section_is_usage_error(capsys):
 
 def test_verify_exits_1_when_a_check_fails(monkeypatch):
     from handnets.threshold import check as adder_check
-    from handnets.threshold.designs import classic_adder
+    from handnets.threshold import ThresholdRNN
 
-    broken = classic_adder().with_threshold("ge")
-    broken = type(broken).from_rows(W_xh=[[1, 1]] * 3, W_hh=[[1, 0, 0]] * 3, b_h=[-0.5, -1.5, -2.5], W_hy=[[1, -1, 1]], b_y=[-0.5])
+    broken = ThresholdRNN.from_rows(W_xh=[[1, 1]] * 3, W_hh=[[1, 0, 0]] * 3, b_h=[-0.5, -1.5, -2.5], W_hy=[[1, -1, 1]], b_y=[-0.5])
     monkeypatch.setattr(adder_check, "check_builtin", lambda: adder_check.check_adder(broken, max_len=4))
     buffer = io.StringIO()
     assert verify.main(["adder"], out=Console(file=buffer, width=100, color_system=None)) == 1

@@ -183,10 +183,6 @@ def add(x: Matrix, y: Matrix, *, label: str = "x + y") -> Step:
     return Step("add", label, (x, y), tuple(tuple(a + b for a, b in zip(rx, ry)) for rx, ry in zip(x, y)), cells)
 
 
-def to_lists(matrix: Matrix) -> list[list[Fraction]]:
-    return [list(row) for row in matrix]
-
-
 def from_ints(rows: Sequence[Sequence[int]]) -> Matrix:
     """A matrix from trusted in-code numbers (the built-in examples)."""
     return tuple(tuple(Fraction(v) for v in row) for row in rows)

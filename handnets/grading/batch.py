@@ -23,7 +23,7 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 
 from handnets.errors import InputError, UsageError
-from handnets.grading.grade import Report, Verdict, grade_answers
+from handnets.grading.grade import Report, Verdict, alarm_guard, grade_answers
 from handnets.grading.key import Key, load_key
 from handnets.grading.sheet import load_sheet
 
@@ -85,14 +85,6 @@ def find_sheets(paths: Iterable[str | Path]) -> tuple[Path, ...]:
 # ------------------------------------------------------------------------------ the worker
 
 
-class _AnswerTimeout(BaseException):
-    """Raised by SIGALRM inside an answer; a BaseException so judging code cannot swallow it."""
-
-
-def _on_alarm(signum, frame):
-    raise _AnswerTimeout()
-
-
 def _warm_up() -> None:
     """Import and initialise what judging loads lazily (parser, printers, evaluators), so that the first
     answer a worker judges is not charged for it against its time limit."""
@@ -115,9 +107,9 @@ def run_worker(conn: Connection, key_source: str, limits: Limits) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
     except (ImportError, ValueError, OSError):  # not on this platform: the hard time limit still holds
         pass
-    signal.signal(signal.SIGALRM, _on_alarm)
     key = load_key(key_source)
     _warm_up()
+    timed = alarm_guard(limits.seconds)  # the worker's own soft limit, per answer
     while True:
         job = conn.recv()
         if job is None:
@@ -133,15 +125,10 @@ def run_worker(conn: Connection, key_source: str, limits: Limits) -> None:
             continue
 
         def guard(question_id: str, judge: Callable[[], Verdict]) -> Verdict:
-            conn.send(("answer", index, question_id))
-            signal.setitimer(signal.ITIMER_REAL, limits.seconds)
-            try:
-                return judge()
-            finally:
-                signal.setitimer(signal.ITIMER_REAL, 0)
+            conn.send(("answer", index, question_id))  # the parent's hard limit counts from here
+            return timed(question_id, judge) if timed is not None else judge()
 
-        report = grade_answers(key, sheet, guard=guard, decided=decided, limit_seconds=limits.seconds,
-                               timeout_errors=(_AnswerTimeout,))
+        report = grade_answers(key, sheet, guard=guard, decided=decided, limit_seconds=limits.seconds)
         conn.send(("report", index, report))
 
 

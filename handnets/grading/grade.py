@@ -32,7 +32,7 @@ from handnets.grading.expr import ParseFailure, parse_big_o, parse_expression
 from handnets.grading.key import Key, Mistake, Question
 from handnets.grading.sheet import Sheet
 
-__all__ = ["VERDICTS", "Reading", "Verdict", "Report", "judge_answer", "grade_sheet", "grade_answers"]
+__all__ = ["VERDICTS", "Reading", "Verdict", "Report", "judge_answer", "grade_sheet", "grade_answers", "alarm_guard", "AnswerTimeout"]
 
 VERDICTS = ("correct", "incorrect", "invalid", "undecided", "missing", "manual")
 _MAX_TEXT = 20_000  # characters of free text kept
@@ -101,20 +101,23 @@ def grade_sheet(key: Key, sheet: Sheet, *, limit_seconds: float = 10.0) -> Repor
     >>> [v.verdict for v in report.verdicts if v.id == "conv.params"]
     ['correct']
     """
-    return grade_answers(key, sheet, guard=_alarm_guard(limit_seconds), limit_seconds=limit_seconds,
-                         timeout_errors=(_AnswerTimeout,))
+    return grade_answers(key, sheet, guard=alarm_guard(limit_seconds), limit_seconds=limit_seconds)
 
 
-class _AnswerTimeout(BaseException):
+class AnswerTimeout(BaseException):
     """An answer ran past its time limit (a BaseException: judging code cannot swallow it)."""
 
 
-def _alarm_guard(seconds: float) -> Callable[[str, Callable[[], Verdict]], Verdict] | None:
+def alarm_guard(seconds: float) -> Callable[[str, Callable[[], Verdict]], Verdict] | None:
+    """A guard for ``grade_answers`` that stops each judgement after ``seconds`` with ``AnswerTimeout``.
+
+    ``SIGALRM`` can only be handled on the main thread: elsewhere there is no guard (None).
+    """
     if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
         return None
 
     def on_alarm(signum, frame):
-        raise _AnswerTimeout()
+        raise AnswerTimeout()
 
     def guard(question_id: str, judge: Callable[[], Verdict]) -> Verdict:
         previous = signal.signal(signal.SIGALRM, on_alarm)
@@ -135,7 +138,6 @@ def grade_answers(
     guard: Callable[[str, Callable[[], Verdict]], Verdict] | None = None,
     decided: Mapping[str, str] | None = None,
     limit_seconds: float | None = None,
-    timeout_errors: tuple[type[BaseException], ...] = (),
 ) -> Report:
     """Judge every question, one answer at a time, so that no answer can take the others down.
 
@@ -160,7 +162,7 @@ def grade_answers(
 
         try:
             verdicts.append(guard(question.id, judge) if guard is not None else judge())
-        except timeout_errors:
+        except AnswerTimeout:
             verdicts.append(_undecided(question, _show(submitted), f"took longer than {limit_seconds:g} s"))
         except MemoryError:
             verdicts.append(_undecided(question, _show(submitted), "needed more memory than allowed"))

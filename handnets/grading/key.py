@@ -31,8 +31,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
+from functools import cache
 from importlib import resources
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import sympy
@@ -113,10 +115,8 @@ class Question:
             raise ValueError(f"unknown answer type {self.type!r}")
 
     def names(self) -> Mapping[str, sympy.Symbol]:
-        """The names an expression answer to this question may use."""
-        if self.type == "big_o":
-            return make_vocabulary(self.vocabulary, base={})
-        return make_vocabulary(self.vocabulary)
+        """The names an expression answer to this question may use (built once per vocabulary)."""
+        return _names(self.vocabulary, self.type == "big_o")
 
     def as_answer(self, value: Any) -> Any:
         """``value`` (the expected answer or a mistake's) written the way a student's sheet holds it.
@@ -139,10 +139,18 @@ class Question:
     def definition_map(self) -> Mapping[sympy.Symbol, sympy.Expr]:
         """The definitions substituted before judging, less the question's own quantity (else "cbar_t" would
         be judged equal to its own definition)."""
-        if not self.definitions:
-            return {}
-        definitions = definitions_for(self.definitions)
-        return {k: v for k, v in definitions.items() if k.name != self.lhs} if self.lhs else definitions
+        return _definitions_without(self.definitions, self.lhs) if self.definitions else {}
+
+
+@cache
+def _names(vocabulary: tuple[str, ...], sizes_only: bool) -> Mapping[str, sympy.Symbol]:
+    return make_vocabulary(vocabulary, base={}) if sizes_only else make_vocabulary(vocabulary)
+
+
+@cache
+def _definitions_without(name: str, lhs: str | None) -> Mapping[sympy.Symbol, sympy.Expr]:
+    definitions = definitions_for(name)
+    return MappingProxyType({k: v for k, v in definitions.items() if k.name != lhs})
 
 
 @dataclass(frozen=True, slots=True)

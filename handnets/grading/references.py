@@ -21,29 +21,14 @@ __all__ = ["derived", "definitions_for", "known_references", "known_definitions"
 # ------------------------------------------------------------------------------ derivations
 
 
-def _lstm(name: str) -> Callable[[], Any]:
+def _equation(function: str, name: str) -> Callable[[], Any]:
+    """The derivation engine's equation ``name`` from ``handnets.derive.<module>:<derive_*>``."""
+
     def compute():
-        from handnets.derive.lstm import derive_lstm
+        from importlib import import_module
 
-        return derive_lstm().equation(name)
-
-    return compute
-
-
-def _lstm_ce(name: str) -> Callable[[], Any]:
-    def compute():
-        from handnets.derive.lstm import derive_lstm_ce
-
-        return derive_lstm_ce().equation(name)
-
-    return compute
-
-
-def _recurrence(name: str) -> Callable[[], Any]:
-    def compute():
-        from handnets.derive.recurrence import derive_recurrence
-
-        return derive_recurrence().equation(name)
+        module, _, derive = function.partition(":")
+        return getattr(import_module(f"handnets.derive.{module}"), derive)().equation(name)
 
     return compute
 
@@ -131,9 +116,9 @@ def _asymptotics(network: str, quantity: str) -> Callable[[], Any]:
 
 _REFERENCES: Mapping[str, Callable[[], Any]] = MappingProxyType(
     {
-        **{f"lstm.{n}": _lstm(n) for n in ("hbar_t", "cbar_t", "gbar_t", "obar_t", "fbar_t", "ibar_t", "w_xi_bar")},
-        **{f"lstm_ce.{n}": _lstm_ce(n) for n in ("cbar_t", "obar_t", "ibar_t", "fbar_t", "cbar_t_no_recurrent")},
-        **{f"recurrence.{n}": _recurrence(n) for n in ("c_t_from_c_prev2", "cbar_prev2", "c_t_forget_zero")},
+        **{f"lstm.{n}": _equation("lstm:derive_lstm", n) for n in ("hbar_t", "cbar_t", "gbar_t", "obar_t", "fbar_t", "ibar_t", "w_xi_bar")},
+        **{f"lstm_ce.{n}": _equation("lstm:derive_lstm_ce", n) for n in ("cbar_t", "obar_t", "ibar_t", "fbar_t", "cbar_t_no_recurrent")},
+        **{f"recurrence.{n}": _equation("recurrence:derive_recurrence", n) for n in ("c_t_from_c_prev2", "cbar_prev2", "c_t_forget_zero")},
         "params.rnn_20_128_10": _rnn_20_128_10,
         "params.classifier.embedding": lambda: _classifier_layers("embedding"),
         "params.classifier.lstm": lambda: _classifier_layers("lstm"),
