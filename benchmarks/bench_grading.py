@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import sympy  # noqa: E402
 
 from handnets.grading.batch import find_sheets, grade_batch  # noqa: E402
-from handnets.grading.expr import parse_expression  # noqa: E402
+from handnets.grading.parse import parse_expression  # noqa: E402
 from handnets.grading.key import Question, load_key  # noqa: E402
 
 ADDERS = {

@@ -15,7 +15,7 @@ from handnets.grading import batch, grade
 def misbehaving_worker(conn, key_source, limits):
     original = grade.judge_answer
 
-    def judge_answer(question, submitted, source="answer"):
+    def judge_answer(question, submitted, source="answer", memo=None):
         if submitted == "HANG":  # stuck where no signal reaches: only the parent's hard limit ends it
             signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
             time.sleep(600)
@@ -25,7 +25,7 @@ def misbehaving_worker(conn, key_source, limits):
             os._exit(3)
         if submitted == "HOG":  # more memory than the worker's RLIMIT_AS allows
             bytearray(8 * 1024**3)
-        return original(question, submitted, source=source)
+        return original(question, submitted, source=source, memo=memo)
 
     grade.judge_answer = judge_answer
     batch.run_worker(conn, key_source, limits)

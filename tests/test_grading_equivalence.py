@@ -21,7 +21,7 @@ from handnets.grading.equivalence import (
     judge_number,
     substitute_definitions,
 )
-from handnets.grading.expr import ParseFailure, make_vocabulary, parse_big_o, parse_expression
+from handnets.grading.parse import ParseFailure, make_vocabulary, parse_big_o, parse_expression
 from handnets.vocabulary import SYMBOLS as S
 from handnets.vocabulary import sigmoid
 

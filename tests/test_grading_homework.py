@@ -9,7 +9,7 @@ import sympy
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from handnets.grading.expr import parse_expression
+from handnets.grading.parse import parse_expression
 from handnets.grading.grade import judge_answer
 from handnets.grading.key import load_key
 from handnets.grading.selfcheck import check_key

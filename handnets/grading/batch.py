@@ -23,7 +23,7 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 
 from handnets.errors import InputError, UsageError
-from handnets.grading.grade import Report, Verdict, alarm_guard, grade_answers
+from handnets.grading.grade import Report, Verdict, VerdictMemo, alarm_guard, grade_answers
 from handnets.grading.key import Key, load_key
 from handnets.grading.sheet import load_sheet
 
@@ -89,7 +89,7 @@ def _warm_up() -> None:
     """Import and initialise what judging loads lazily (parser, printers, evaluators), so that the first
     answer a worker judges is not charged for it against its time limit."""
     from handnets.grading.equivalence import judge_expression
-    from handnets.grading.expr import parse_expression
+    from handnets.grading.parse import parse_expression
     from handnets.threshold.check import check_adder
     from handnets.threshold.designs import classic_adder
 
@@ -110,6 +110,7 @@ def run_worker(conn: Connection, key_source: str, limits: Limits) -> None:
     key = load_key(key_source)
     _warm_up()
     timed = alarm_guard(limits.seconds)  # the worker's own soft limit, per answer
+    memo = VerdictMemo()  # answers repeat across a course: each is judged once per worker
     while True:
         job = conn.recv()
         if job is None:
@@ -128,7 +129,7 @@ def run_worker(conn: Connection, key_source: str, limits: Limits) -> None:
             conn.send(("answer", index, question_id))  # the parent's hard limit counts from here
             return timed(question_id, judge) if timed is not None else judge()
 
-        report = grade_answers(key, sheet, guard=guard, decided=decided, limit_seconds=limits.seconds)
+        report = grade_answers(key, sheet, guard=guard, decided=decided, limit_seconds=limits.seconds, memo=memo)
         conn.send(("report", index, report))
 
 

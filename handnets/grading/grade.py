@@ -18,7 +18,7 @@ import re
 import signal
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
@@ -28,11 +28,11 @@ import sympy
 from handnets.errors import InputError, InvalidWeights
 from handnets.exact import to_fraction
 from handnets.grading.equivalence import Equivalence, fingerprint, judge_big_o, judge_expression, judge_integer, judge_number
-from handnets.grading.expr import ParseFailure, parse_big_o, parse_expression
+from handnets.grading.parse import ParseFailure, echo, parse_big_o, parse_expression
 from handnets.grading.key import Key, Mistake, Question
 from handnets.grading.sheet import Sheet
 
-__all__ = ["VERDICTS", "Reading", "Verdict", "Report", "judge_answer", "grade_sheet", "grade_answers", "alarm_guard", "AnswerTimeout"]
+__all__ = ["VERDICTS", "Reading", "Verdict", "VerdictMemo", "Report", "judge_answer", "grade_sheet", "grade_answers", "alarm_guard", "AnswerTimeout"]
 
 VERDICTS = ("correct", "incorrect", "invalid", "undecided", "missing", "manual")
 _MAX_TEXT = 20_000  # characters of free text kept
@@ -40,11 +40,26 @@ _MAX_TEXT = 20_000  # characters of free text kept
 
 @dataclass(frozen=True, slots=True)
 class Reading:
-    """How an answer was read: plain text (sympy syntax), a unicode picture, and LaTeX."""
+    """How an answer was read: in words (``text``), or as an expression printed only when asked for.
 
-    plain: str
-    pretty: str = ""
-    latex: str = ""
+    ``plain`` is sympy syntax (or the words), ``pretty`` a unicode picture and ``latex`` the homework
+    LaTeX; an expression's echoes are printed on first use (``echo`` caches them), never by the judge.
+    """
+
+    text: str = ""
+    expr: sympy.Expr | None = None
+
+    @property
+    def plain(self) -> str:
+        return echo.plain(self.expr) if self.expr is not None and not self.text else self.text
+
+    @property
+    def pretty(self) -> str:
+        return echo.pretty(self.expr) if self.expr is not None else ""
+
+    @property
+    def latex(self) -> str:
+        return echo.latex(self.expr) if self.expr is not None else ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,12 +153,14 @@ def grade_answers(
     guard: Callable[[str, Callable[[], Verdict]], Verdict] | None = None,
     decided: Mapping[str, str] | None = None,
     limit_seconds: float | None = None,
+    memo: VerdictMemo | None = None,
 ) -> Report:
     """Judge every question, one answer at a time, so that no answer can take the others down.
 
     ``guard(question_id, judge)`` runs each judgement (a worker uses it to report progress and arm
     its timer); ``decided`` maps question ids to reasons for answers already settled as undecided
-    (the batch parent's verdict on an answer that hung or crashed a worker).
+    (the batch parent's verdict on an answer that hung or crashed a worker); ``memo``, when given,
+    serves answers its owner has already judged and keeps the new ones.
     """
     decided = decided or {}
     verdicts = []
@@ -158,7 +175,7 @@ def grade_answers(
         source = f"{sheet.source}: answers.{question.id}"
 
         def judge(question=question, submitted=submitted, source=source) -> Verdict:
-            return judge_answer(question, submitted, source=source)
+            return judge_answer(question, submitted, source=source, memo=memo)
 
         try:
             verdicts.append(guard(question.id, judge) if guard is not None else judge())
@@ -189,20 +206,27 @@ def _missing(question: Question) -> Verdict:
     return Verdict(question.id, "missing", Fraction(0), question.points, "missing", "no answer given", "")
 
 
-def judge_answer(question: Question, submitted: Any, *, source: str = "answer") -> Verdict:
+def judge_answer(question: Question, submitted: Any, *, source: str = "answer", memo: VerdictMemo | None = None) -> Verdict:
     """Judge one raw answer (a TOML value: string, number, list or table) to ``question``.
 
     >>> from handnets.grading.key import load_key
     >>> question = load_key("homework").question("params.classifier.lstm")
     >>> judge_answer(question, "4*(16*32 + 32*32 + 32)").verdict
     'correct'
+
+    With a ``memo``, an answer already judged for this question is served from it before any reading.
     """
+    if memo is not None:
+        cached = memo.get(question, submitted)
+        if cached is not None:
+            return cached
     shown = _show(submitted)
     judge = _JUDGES[question.type]
     try:
-        return judge(question, submitted, shown, source)
+        verdict = judge(question, submitted, shown, source)
     except InputError as exc:  # the answer's own content could not be read
-        return _invalid(question, shown, exc.message if exc.field is None else f"{exc.field}: {exc.message}")
+        verdict = _invalid(question, shown, exc.message if exc.field is None else f"{exc.field}: {exc.message}")
+    return verdict if memo is None else memo.put(question, submitted, verdict)
 
 
 # ------------------------------------------------------------------------------ helpers
@@ -279,45 +303,67 @@ def _kind(value: Any) -> str:
 
 
 def _reading(result) -> Reading:
-    return Reading(result.normalized, result.pretty, result.latex)
+    return Reading(expr=result.expr)
 
 
 # ------------------------------------------------------------------------------ judges
 
 
-class _Memo:
-    """Verdicts already reached in this process, by question and by the meaning of the answer as read.
+class VerdictMemo:
+    """Verdicts already reached, by question and by the answer exactly as submitted; owned by its caller.
 
-    In a course most answers repeat: the same expression (after parsing, whatever its spelling) or
-    the same weights are judged once per worker. Bounded: cleared when it grows past ``size``.
+    In a course most answers repeat: a worker keeps one memo for all its sheets and passes it to
+    ``grade_answers``, so a repeated answer is neither parsed nor judged again. The key is the raw
+    TOML value (with its type: ``1`` and ``true`` and ``1.0`` differ), looked up before any parsing.
+    When ``size`` entries are held the oldest one makes room.
+
+    >>> memo = VerdictMemo(size=2)
+    >>> memo.key("x") == memo.key("x"), memo.key(1) == memo.key(True)
+    (True, False)
     """
 
     def __init__(self, size: int = 20_000):
+        if size < 1:
+            raise ValueError("a memo holds at least one verdict")
         self.size = size
-        self.verdicts: dict[tuple[Question, Any], Verdict] = {}
+        self._verdicts: dict[tuple[int, Any], Verdict] = {}
+        self._questions: dict[int, Question] = {}  # keeps each question alive, so its id() stays its own
 
-    def get(self, question: Question, reading: Any, shown: str) -> Verdict | None:
-        cached = self.verdicts.get((question, reading))
-        return None if cached is None else replace(cached, submitted=shown)
+    @staticmethod
+    def key(submitted: Any) -> Any:
+        """A hashable form of a raw answer that tells types apart."""
+        if isinstance(submitted, str):
+            return ("s", submitted)
+        if isinstance(submitted, bool):
+            return ("b", submitted)
+        if isinstance(submitted, int):
+            return ("i", submitted)
+        if isinstance(submitted, list):
+            return ("l", tuple(VerdictMemo.key(v) for v in submitted))
+        if isinstance(submitted, dict):
+            return ("t", tuple((str(k), VerdictMemo.key(v)) for k, v in submitted.items()))
+        return (type(submitted).__name__, str(submitted))  # Decimal("1.0") is not Decimal("1")
 
-    def put(self, question: Question, reading: Any, verdict: Verdict) -> Verdict:
-        if len(self.verdicts) >= self.size:
-            self.verdicts.clear()
-        self.verdicts[(question, reading)] = verdict
+    def get(self, question: Question, submitted: Any) -> Verdict | None:
+        return self._verdicts.get((id(question), self.key(submitted)))
+
+    def put(self, question: Question, submitted: Any, verdict: Verdict) -> Verdict:
+        if len(self._verdicts) >= self.size:
+            del self._verdicts[next(iter(self._verdicts))]
+        self._questions.setdefault(id(question), question)
+        self._verdicts[(id(question), self.key(submitted))] = verdict
         return verdict
 
+    def __len__(self) -> int:
+        return len(self._verdicts)
 
-_MEMO = _Memo()
+
 
 
 def _judge_expression(question: Question, submitted: Any, shown: str, source: str) -> Verdict:
     result = parse_expression(_expression_text(submitted), vocabulary=question.names(), lhs=question.lhs)
     if not result.ok:
         return _parse_failure(question, shown, result)
-    memo_key = sympy.srepr(result.expr)
-    cached = _MEMO.get(question, memo_key, shown)
-    if cached is not None:
-        return cached
     definitions = question.definition_map()
     options = question.options
 
@@ -329,7 +375,7 @@ def _judge_expression(question: Question, submitted: Any, shown: str, source: st
         return "values:" + ",".join(fingerprint(result.expr, definitions))
 
     verdict = _outcome(question, shown, judge(question.expected), _reading(result), lambda m: judge(m.answer), meaning)
-    return _MEMO.put(question, memo_key, verdict)
+    return verdict
 
 
 def _judge_big_o(question: Question, submitted: Any, shown: str, source: str) -> Verdict:
@@ -487,10 +533,7 @@ def _judge_adder(question: Question, submitted: Any, shown: str, source: str) ->
         network = weights_from_mapping(submitted, source=source, inputs=2, outputs=1)
     except InvalidWeights as exc:
         return _invalid(question, shown, f"{exc.field}: {exc.message}" if exc.field else exc.message)
-    cached = _MEMO.get(question, network, shown)
-    if cached is not None:
-        return cached
-    return _MEMO.put(question, network, _judge_network(question, network, shown))
+    return _judge_network(question, network, shown)
 
 
 def _judge_network(question: Question, network, shown: str) -> Verdict:

@@ -41,7 +41,7 @@ import sympy
 
 from handnets.errors import InputError, InvalidKey, InvalidNumber
 from handnets.exact import load_toml, loads_toml, to_fraction
-from handnets.grading.expr import make_vocabulary, parse_big_o, parse_expression
+from handnets.grading.parse import make_vocabulary, parse_big_o, parse_expression
 from handnets.grading.references import definitions_for, derived, known_definitions
 
 __all__ = ["ANSWER_TYPES", "Mistake", "Options", "Question", "Key", "load_key", "BUILTIN_KEYS"]

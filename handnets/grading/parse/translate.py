@@ -1,0 +1,682 @@
+"""Stage 2: the notations students write (sympy-like, LaTeX, unicode) to Python syntax over vocabulary names.
+
+A recursive-descent reader over the lexer's tokens. It writes ``Piece``s: the Python text, each with
+the span of the answer it came from, so later stages can point at the student's own characters.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
+from collections.abc import Mapping
+
+import sympy
+
+from handnets.grading.parse.lexer import OPENERS, Token
+from handnets.grading.parse.names import BIG_O_WRAPPERS, CONSTANTS, LOSS_WORDS, PRIMES, TIME_SUFFIX, TIME_WORDS
+from handnets.grading.parse.values import MAX_DIGITS, MAX_RECURSION, MAX_SIDES, Refusal
+
+# ---------------------------------------------------------------------------------- the reader
+
+
+@dataclass(frozen=True, slots=True)
+class Piece:
+    """One token of the Python text the reader writes, with the source span it came from."""
+
+    text: str
+    start: int
+    end: int
+
+
+@dataclass(slots=True)
+class _Var:
+    """A variable as written: its base (``c``, ``w_xi``), time offset and decorations."""
+
+    base: str
+    start: int
+    end: int
+    offset: int | None = None
+    bar: bool = False
+    hat: bool = False
+    tilde: bool = False
+    local: bool = False  # the derivative of one step's own loss: dL_t/dh_t is dL_dh_t
+
+
+def _split_ident(ident: str) -> _Var:
+    """Read a name like ``C_t``, ``c_bar_next``, ``yhat_t``, ``delta_c_t`` into its parts."""
+    parts = ident.split("_")
+    var = _Var(base="", start=0, end=0)
+    if len(parts) > 1 and parts[-1] in TIME_WORDS:
+        var.offset = TIME_WORDS[parts.pop()]
+    if len(parts) > 1 and parts[-1] == "bar":
+        parts.pop()
+        var.bar = True
+    if len(parts) > 1 and parts[-1] == "hat":
+        parts.pop()
+        var.hat = True
+    if len(parts) > 1 and parts[0] == "delta":
+        parts.pop(0)
+        var.bar = True
+    base = "_".join(parts)
+    if not var.bar and len(base) > 3 and base.endswith("bar"):
+        base, var.bar = base[:-3], True
+    if not var.hat and len(base) > 3 and base.endswith("hat"):
+        base, var.hat = base[:-3], True
+    var.base = base
+    return var
+
+
+class Reader:
+    """Recursive-descent reader from tokens to Python-syntax tokens over vocabulary names."""
+
+    def __init__(self, tokens: list[Token], vocabulary: Mapping[str, sympy.Basic],
+                 functions: Mapping[str, str], big_o: bool):
+        self.tokens = tokens
+        self.i = 0
+        self.depth = 0
+        self.vocabulary = vocabulary
+        self.functions = functions  # alias -> canonical name
+        self.big_o = big_o
+
+    # -- token helpers
+    def peek(self, k: int = 0) -> Token:
+        return self.tokens[min(self.i + k, len(self.tokens) - 1)]
+
+    def at_op(self, value: str, k: int = 0) -> bool:
+        tok = self.peek(k)
+        return tok.kind == "op" and tok.value == value
+
+    def take(self) -> Token:
+        tok = self.peek()
+        self.i += 1
+        return tok
+
+    def expect_op(self, value: str, opener: Token | None = None) -> Token:
+        tok = self.peek()
+        if tok.kind == "op" and tok.value == value:
+            return self.take()
+        if opener is not None:
+            raise Refusal(f"expected '{value}' to close the '{opener.value}' at position {opener.start}, "
+                        f"got {_show(tok)}", tok.start)
+        raise Refusal(f"expected '{value}', got {_show(tok)}", tok.start)
+
+    def enter(self) -> None:
+        self.depth += 1
+        if self.depth > MAX_RECURSION:
+            raise Refusal("the expression is nested too deeply", self.peek().start)
+
+    def leave(self) -> None:
+        self.depth -= 1
+
+    # -- grammar
+    def read(self) -> list[list[Piece]]:
+        """The whole answer: the sides of an ``=`` chain (one side when there is no '=')."""
+        sides = [self.read_sum()]
+        self.equals: list[int] = []  # where each '=' stands, for messages about the left-hand side
+        while self.at_op("="):
+            self.equals.append(self.take().start)
+            if len(sides) >= MAX_SIDES:
+                raise Refusal(f"more than {MAX_SIDES} sides joined by '='", self.peek().start)
+            sides.append(self.read_sum())
+        tok = self.peek()
+        if tok.kind != "eof":
+            raise Refusal(f"unexpected {_show(tok)}", tok.start)
+        return sides
+
+    def read_sum(self) -> list[Piece]:
+        self.enter()
+        tok = self.peek()
+        if tok.kind == "eof" or (tok.kind == "op" and tok.value in ")]},="):
+            raise Refusal(f"expected an expression, got {_show(tok)}", tok.start)
+        out = self.read_product()
+        while self.at_op("+") or self.at_op("-"):
+            op = self.take()
+            out = out + [Piece(op.value, op.start, op.end)] + self.read_product()
+        self.leave()
+        return out
+
+    def read_product(self) -> list[Piece]:
+        out = self.read_unary()
+        while True:
+            tok = self.peek()
+            if tok.kind == "op" and tok.value in "*/":
+                self.take()
+                out = out + [Piece(tok.value, tok.start, tok.end)] + self.read_unary()
+            elif self.starts_atom(tok):
+                # juxtaposition: 2x, o_t tanh(c_t), (a)(b)
+                out = out + [Piece("*", tok.start, tok.start)] + self.read_power()
+            else:
+                return out
+
+    def starts_atom(self, tok: Token) -> bool:
+        if tok.kind in ("num", "ident"):
+            return True
+        if tok.kind == "cmd":
+            return tok.value != "prime"
+        return tok.kind == "op" and tok.value in "([{"
+
+    def read_unary(self) -> list[Piece]:
+        tok = self.peek()
+        if tok.kind == "op" and tok.value in "+-":
+            self.enter()
+            self.take()
+            out = [Piece(tok.value, tok.start, tok.end)] + self.read_unary()
+            self.leave()
+            return out
+        return self.read_power()
+
+    def read_power(self) -> list[Piece]:
+        base = self.read_atom()
+        if self.at_op("^"):
+            tok = self.take()
+            return base + [Piece("**", tok.start, tok.end)] + self.read_exponent()
+        return base
+
+    def read_exponent(self) -> list[Piece]:
+        self.enter()
+        tok = self.peek()
+        if tok.kind == "op" and tok.value in "+-":
+            self.take()
+            out = [Piece(tok.value, tok.start, tok.end)] + self.read_exponent()
+        elif tok.kind == "num" and self.peek(1).kind == "ident" and len(tok.value) == 1:
+            # LaTeX x^2y is x^2 y: a bare exponent is one token
+            out = self.read_atom()
+        else:
+            out = self.read_power()
+        self.leave()
+        return out
+
+    def read_group(self) -> list[Piece]:
+        """( expr ), [ expr ], { expr } (LaTeX braces group too), written as ( expr )."""
+        self.enter()
+        opener = self.take()
+        if self.at_op(OPENERS[opener.value]):
+            raise Refusal("empty brackets", opener.start)
+        inner = self.read_sum()
+        if self.at_op(","):
+            raise Refusal("unexpected ','; a comma only separates the arguments of a function", self.peek().start)
+        closer = self.expect_op(OPENERS[opener.value], opener)
+        self.leave()
+        return [Piece("(", opener.start, opener.end), *inner, Piece(")", closer.start, closer.end)]
+
+    def read_atom(self) -> list[Piece]:
+        tok = self.peek()
+        if tok.kind == "num":
+            self.take()
+            return _number(tok)
+        if tok.kind == "op" and tok.value in "([{":
+            return self.read_group()
+        if tok.kind == "cmd":
+            return self.read_command(tok)
+        if tok.kind == "ident":
+            return self.read_name(tok)
+        if tok.kind == "op" and tok.value == "_":
+            raise Refusal("a subscript '_' needs a name before it", tok.start)
+        raise Refusal(f"expected a number, a name or '(', got {_show(tok)}", tok.start)
+
+    def read_command(self, tok: Token) -> list[Piece]:
+        name = tok.value
+        if name in ("frac", "dfrac", "tfrac", "cfrac"):
+            return self.read_frac()
+        if name == "sqrt":
+            return self.read_sqrt()
+        if name in ("sigma", "tanh", "exp", "log", "ln", "cosh", "sinh", "sech"):
+            self.take()
+            return self.read_call(self.functions[name], tok)
+        if name == "Theta" and self.big_o:
+            self.take()
+            return self.read_call("O", tok)
+        if name in ("bar", "overline", "tilde", "widetilde", "hat", "widehat", "delta"):
+            return self.emit_var(self.read_var())
+        if name == "partial":
+            var = self.try_loss_derivative()
+            if var is not None:
+                return self.emit_var(var)
+            raise Refusal("write a derivative as \\partial L / \\partial c_t", tok.start)
+        raise Refusal(f"'\\{name}' is not allowed here", tok.start)
+
+    def read_frac(self) -> list[Piece]:
+        frac = self.take()
+        save = self.i
+        if self.at_op("{"):
+            # \frac{\partial L}{\partial c_t} and \frac{dL}{dc_t} are error signals
+            self.take()
+            loss = self.read_loss_marker()
+            if loss and self.at_op("}") and self.at_op("{", 1):
+                self.i += 2
+                var = self.read_differential()
+                if var is not None and self.at_op("}"):
+                    self.take()
+                    return self.emit_var(_of_loss(var, loss))
+            self.i = save
+        numerator = self.read_frac_argument(frac)
+        denominator = self.read_frac_argument(frac)
+        return [Piece("(", frac.start, frac.end), *numerator, Piece("/", frac.start, frac.end),
+                *denominator, Piece(")", frac.start, frac.end)]
+
+    def read_frac_argument(self, frac: Token) -> list[Piece]:
+        tok = self.peek()
+        if self.at_op("{"):
+            return self.read_group()
+        if tok.kind == "num" and tok.value.isdigit():
+            # \frac12: each argument is one digit
+            self.take()
+            first = Token("num", tok.value[0], tok.start, tok.start + 1)
+            if len(tok.value) > 1:
+                self.i -= 1
+                self.tokens[self.i] = Token("num", tok.value[1:], tok.start + 1, tok.end)
+            return _number(first)
+        if tok.kind == "ident" and len(tok.value) == 1:
+            self.take()
+            return self.read_name(tok, consumed=True)
+        raise Refusal("\\frac needs two arguments in braces, as in \\frac{a}{b}", frac.start)
+
+    def read_sqrt(self) -> list[Piece]:
+        tok = self.take()
+        root: list[Piece] | None = None
+        if self.at_op("["):
+            root = self.read_group()
+        if not self.at_op("{"):
+            raise Refusal("\\sqrt needs its argument in braces, as in \\sqrt{x}", tok.start)
+        inner = self.read_group()
+        if root is None:
+            return [Piece("sqrt", tok.start, tok.end), *inner]
+        return [Piece("(", tok.start, tok.end), *inner, Piece(")", tok.start, tok.end), Piece("**", tok.start, tok.end),
+                Piece("(", tok.start, tok.end), Piece("1", tok.start, tok.end), Piece("/", tok.start, tok.end),
+                *root, Piece(")", tok.start, tok.end)]
+
+    def read_call(self, canonical: str, name_tok: Token) -> list[Piece]:
+        """A function applied: f(x), f'(x), f^2(x), \\tanh c_t (one bare argument)."""
+        if self.at_op("'"):
+            prime = self.take()
+            if canonical not in PRIMES:
+                raise Refusal(f"a prime is only read on sigma or tanh, not on {canonical}", prime.start)
+            canonical = PRIMES[canonical]
+        power: list[Piece] | None = None
+        if self.at_op("^"):
+            caret = self.take()
+            tok = self.peek()
+            value = None
+            if tok.kind == "num":
+                self.take()
+                value = tok.value
+            elif self.at_op("{") and self.peek(1).kind == "num" and self.at_op("}", 2):
+                value = self.peek(1).value
+                self.i += 3
+            if value is None or not value.isdigit() or not 1 <= int(value) <= 9:
+                raise Refusal("a power on a function name must be a whole number from 1 to 9, as in tanh^2(c)",
+                            caret.start)
+            power = [Piece("**", caret.start, caret.end), Piece(str(int(value)), tok.start, tok.end)]
+        tok = self.peek()
+        if tok.kind == "op" and tok.value in "([{":
+            self.enter()
+            opener = self.take()
+            if self.at_op(OPENERS[opener.value]):
+                raise Refusal(f"{canonical} needs an argument", opener.start)
+            args = [self.read_sum()]
+            while self.at_op(","):
+                self.take()
+                args.append(self.read_sum())
+            closer = self.expect_op(OPENERS[opener.value], opener)
+            self.leave()
+            inner: list[Piece] = []
+            for index, arg in enumerate(args):
+                if index:
+                    inner.append(Piece(",", arg[0].start, arg[0].start))
+                inner += arg
+            call = [Piece(canonical, name_tok.start, name_tok.end), Piece("(", opener.start, opener.end),
+                    *inner, Piece(")", closer.start, closer.end)]
+        elif self.starts_atom(tok):
+            self.enter()
+            arg = self.read_power()
+            self.leave()
+            call = [Piece(canonical, name_tok.start, name_tok.end), Piece("(", tok.start, tok.start), *arg,
+                    Piece(")", tok.start, tok.start)]
+        else:
+            raise Refusal(f"{canonical} needs an argument, as in {canonical}(x)", tok.start)
+        if power is None:
+            return call
+        return [Piece("(", name_tok.start, name_tok.start), *call, Piece(")", name_tok.start, name_tok.start), *power]
+
+    def read_name(self, tok: Token, consumed: bool = False) -> list[Piece]:
+        """A name: a vocabulary symbol, a function, a constant, or the start of dL/dc_t."""
+        word = tok.value
+        if word in self.vocabulary:
+            if not consumed:
+                self.take()
+            # c(t) and c[t] only matter for a base that is not a name itself; the exact name wins
+            return [Piece(word, tok.start, tok.end)]
+        if not consumed:
+            var = self.try_loss_derivative()
+            if var is not None:
+                return self.emit_var(var)
+        if word in self.functions:
+            if not consumed:
+                self.take()
+            return self.read_call(self.functions[word], tok)
+        if self.big_o and word in BIG_O_WRAPPERS:
+            if not consumed:
+                self.take()
+            return self.read_call("O", tok)
+        if word in CONSTANTS:
+            if not consumed:
+                self.take()
+            return [Piece(word, tok.start, tok.end)]
+        if word == "delta" and self.peek(1).kind in ("ident", "cmd") and not consumed:
+            # delta c_t is an error signal, written out in words
+            return self.emit_var(self.read_var())
+        split = self.split_letters(word)
+        if split is not None:
+            if not consumed:
+                self.take()
+            out: list[Piece] = []
+            for k, letter in enumerate(split):
+                if k:
+                    out.append(Piece("*", tok.start + k, tok.start + k))
+                out.append(Piece(letter, tok.start + k, tok.start + k + 1))
+            return out
+        if consumed:
+            return self.emit_var(self.finish_var(_with_span(_split_ident(word), tok)))
+        return self.emit_var(self.read_var())
+
+    def split_letters(self, word: str) -> list[str] | None:
+        """``xy`` is x*y when it is not a name and every letter is one (as sympy's split_symbols)."""
+        if len(word) < 2 or "_" in word or not word.isalpha():
+            return None
+        if all(letter in self.vocabulary for letter in word):
+            return list(word)
+        return None
+
+    # -- variables
+    def read_var(self) -> _Var:
+        """A (possibly decorated) variable with its time index, as written."""
+        self.enter()
+        tok = self.peek()
+        decorations = {"bar": "bar", "overline": "bar", "delta": "bar", "tilde": "tilde",
+                       "widetilde": "tilde", "hat": "hat", "widehat": "hat"}
+        if (tok.kind == "cmd" and tok.value in decorations) or (tok.kind == "ident" and tok.value == "delta"):
+            self.take()
+            kind = decorations[tok.value]
+            if self.at_op("_") and kind == "bar":
+                self.take()  # \delta_{c_t}
+            if self.at_op("{"):
+                opener = self.take()
+                inner = self.read_var()
+                self.expect_op("}", opener)
+            elif self.peek().kind in ("ident", "cmd"):
+                inner = self.read_var()
+            else:
+                raise Refusal(f"'{tok.value}' needs a variable after it", self.peek().start)
+            if getattr(inner, kind):
+                raise Refusal(f"two '{tok.value}' decorations on one variable", tok.start)
+            setattr(inner, kind, True)
+            inner.start = tok.start
+            var = self.finish_var(inner)
+        elif tok.kind == "ident":
+            self.take()
+            var = self.finish_var(_with_span(_split_ident(tok.value), tok))
+        else:
+            raise Refusal(f"expected a variable, got {_show(tok)}", tok.start)
+        self.leave()
+        return var
+
+    def finish_var(self, var: _Var) -> _Var:
+        """Time indices after a variable: _t, _{t-1}, _{xi}, ^{(t)}, [t], (t)."""
+        while True:
+            tok = self.peek()
+            if tok.kind == "op" and tok.value == "_":
+                self.take()
+                self.read_subscript(var)
+                continue
+            if var.offset is None and tok.kind == "op" and tok.value in "^[(":
+                found = self.match_time_index(var)
+                if found is not None:
+                    var.offset, self.i = found
+                    var.end = self.tokens[self.i - 1].end
+                    continue
+            return var
+
+    def read_subscript(self, var: _Var) -> None:
+        tok = self.peek()
+        if self.at_op("{"):
+            opener = self.take()
+            index = self.read_index_at(self.i)
+            if index is not None and self.at_op("}", index[1] - self.i):
+                offset, self.i = index
+                self.set_offset(var, offset, tok)
+            elif self.peek().kind in ("ident", "num") and self.at_op("}", 1):
+                self.extend_base(var, self.take().value)
+            else:
+                raise Refusal("a subscript should be a time index such as t, t-1 or t+1, or a name", tok.start)
+            var.end = self.expect_op("}", opener).end
+            return
+        if tok.kind in ("ident", "num"):
+            self.take()
+            if tok.value in TIME_WORDS:
+                self.set_offset(var, TIME_WORDS[tok.value], tok)
+            else:
+                self.extend_base(var, tok.value)
+            var.end = tok.end
+            return
+        raise Refusal(f"expected a subscript after '_', got {_show(tok)}", tok.start)
+
+    def set_offset(self, var: _Var, offset: int, tok: Token) -> None:
+        if var.offset is not None:
+            raise Refusal("two time indices on one variable", tok.start)
+        var.offset = offset
+
+    def extend_base(self, var: _Var, word: str) -> None:
+        if var.offset is not None:
+            raise Refusal("a subscript after the time index", self.peek().start)
+        inner = _split_ident(word)
+        var.base = f"{var.base}_{inner.base}"
+        if inner.offset is not None:
+            var.offset = inner.offset
+        var.bar = var.bar or inner.bar
+
+    def read_index_at(self, j: int) -> tuple[int, int] | None:
+        """A time index starting at token j: t, t-1, t+1, t-2, prev, next, prev2; (offset, next j)."""
+        tok = self.tokens[j]
+        if tok.kind != "ident":
+            return None
+        if tok.value in TIME_WORDS and tok.value != "t":
+            return TIME_WORDS[tok.value], j + 1
+        if tok.value != "t":
+            return None
+        sign, number = self.tokens[j + 1], self.tokens[min(j + 2, len(self.tokens) - 1)]
+        if sign.kind == "op" and sign.value in "+-" and number.kind == "num" and number.value.isdigit() \
+                and len(number.value) <= 3:
+            offset = int(number.value) * (1 if sign.value == "+" else -1)
+            return offset, j + 3
+        return 0, j + 1
+
+    def match_time_index(self, var: _Var) -> tuple[int, int] | None:
+        """^{(t)}, ^(t), [t], (t) after a variable, taken only when the result is a vocabulary name."""
+        j = self.i
+        tokens = self.tokens
+        closers: list[str] = []
+        if tokens[j].value == "^":
+            j += 1
+            if tokens[j].kind == "op" and tokens[j].value == "{":
+                closers.append("}")
+                j += 1
+            if not (tokens[j].kind == "op" and tokens[j].value == "("):
+                return None
+        if tokens[j].kind != "op" or tokens[j].value not in "([":
+            return None
+        closers.append(OPENERS[tokens[j].value])
+        index = self.read_index_at(j + 1)
+        if index is None:
+            return None
+        offset, j = index
+        for closer in reversed(closers):
+            if not (tokens[j].kind == "op" and tokens[j].value == closer):
+                return None
+            j += 1
+        trial = _Var(var.base, var.start, var.end, offset, var.bar, var.hat, var.tilde)
+        if self.resolve(trial) is None:
+            return None
+        return offset, j
+
+    def try_loss_derivative(self) -> _Var | None:
+        """dL/dc_t, d L / d c_t, \\partial L/\\partial c_t: the error signal of c_t.
+
+        With the loss of one step, dL_t/dh_t, it is that step's own term: ``dL_dh_t``.
+        """
+        save = self.i
+        loss = self.read_loss_marker()
+        if not loss or not self.at_op("/"):
+            self.i = save
+            return None
+        self.take()
+        var = self.read_differential()
+        if var is None:
+            self.i = save
+            return None
+        return _of_loss(var, loss)
+
+    def read_loss_marker(self) -> str:
+        """Consume dL, d L, \\partial L (-> "total") or dL_t, \\partial L_{t} (-> "local"); "" if none."""
+        tok = self.peek()
+        if tok.kind == "ident" and tok.value[:1] == "d" and tok.value[1:] in LOSS_WORDS:
+            self.take()
+            return LOSS_WORDS[tok.value[1:]]
+        after = self.peek(1)
+        is_d = (tok.kind == "ident" and tok.value == "d") or (tok.kind == "cmd" and tok.value == "partial")
+        if not (is_d and after.kind == "ident" and after.value in LOSS_WORDS):
+            return ""
+        self.i += 2
+        kind = LOSS_WORDS[after.value]
+        if kind == "total" and self.at_op("_"):
+            # L_{t} or L_t written with a separate subscript
+            if self.peek(1).kind == "ident" and self.peek(1).value == "t":
+                self.i += 2
+                return "local"
+            if self.at_op("{", 1) and self.peek(2).value == "t" and self.at_op("}", 3):
+                self.i += 4
+                return "local"
+        return kind
+
+    def read_differential(self) -> _Var | None:
+        tok = self.peek()
+        if (tok.kind == "ident" and tok.value == "d") or (tok.kind == "cmd" and tok.value == "partial"):
+            self.take()
+            if self.peek().kind not in ("ident", "cmd"):
+                return None
+            return self.read_var()
+        if tok.kind == "ident" and len(tok.value) > 1 and tok.value[0] == "d":
+            self.take()
+            rest = Token("ident", tok.value[1:], tok.start + 1, tok.end)
+            return self.finish_var(_with_span(_split_ident(rest.value), rest))
+        return None
+
+    def resolve(self, var: _Var) -> str | None:
+        """The vocabulary name a variable means, or None."""
+        bases = [var.base]
+        if var.base != var.base.lower():
+            bases.append(var.base.lower())
+        swapped = re.fullmatch(r"[wW]_([ifogIFOG])([xhXH])", var.base)
+        if swapped:
+            bases.append(f"w_{swapped.group(2).lower()}{swapped.group(1).lower()}")
+        for base in bases:
+            if var.tilde:
+                if base.lower() != "c":
+                    continue
+                base = "g"
+            core = base + ("hat" if var.hat else "") + ("bar" if var.bar else "")
+            if var.offset is None:
+                name = core
+            elif var.offset in TIME_SUFFIX:
+                name = f"{core}_{TIME_SUFFIX[var.offset]}"
+            else:
+                continue
+            if var.local:
+                name = f"dL_d{name}"
+            if name in self.vocabulary:
+                return name
+        return None
+
+    def emit_var(self, var: _Var) -> list[Piece]:
+        name = self.resolve(var)
+        if name is None:
+            raise Refusal(self.unknown_message(var), var.start)
+        return [Piece(name, var.start, var.end)]
+
+    def unknown_message(self, var: _Var) -> str:
+        written = _describe_var(var)
+        if var.base in self.functions and var.offset is None and not (var.bar or var.hat or var.tilde):
+            return f"{var.base} needs an argument, as in {var.base}(x)"
+        candidates = sorted(set(self.vocabulary) | set(self.functions))
+        guesses = difflib.get_close_matches(written, candidates, n=3, cutoff=0.6)
+        if not guesses:
+            guesses = [name for name in self.vocabulary if name.startswith(written.split("_")[0] + "_")][:3]
+        if var.tilde and var.base.lower() != "c":
+            return f"unknown name '{written}': a tilde is read only on c (the candidate g_t)"
+        message = f"unknown name '{written}'"
+        if self.at_op("("):
+            message = f"unknown function '{written}'"
+            guesses = difflib.get_close_matches(written, sorted(self.functions), n=3, cutoff=0.6)
+        if guesses:
+            message += "; did you mean " + " or ".join(repr(g) for g in guesses) + "?"
+        return message
+
+
+def _with_span(var: _Var, tok: Token) -> _Var:
+    var.start, var.end = tok.start, tok.end
+    return var
+
+
+def _of_loss(var: _Var, loss: str) -> _Var:
+    if loss == "local":
+        if var.bar:
+            raise Refusal("the derivative of an error signal is not an error signal", var.start)
+        var.local = True
+        return var
+    return _with_bar(var)
+
+
+def _with_bar(var: _Var) -> _Var:
+    if var.bar:
+        raise Refusal("the derivative of an error signal is not an error signal", var.start)
+    var.bar = True
+    return var
+
+
+def _describe_var(var: _Var) -> str:
+    core = ("dL_d" if var.local else "") + ("tilde " if var.tilde else "") + var.base + ("hat" if var.hat else "") \
+        + ("bar" if var.bar else "")
+    if var.offset is None:
+        return core
+    suffix = TIME_SUFFIX.get(var.offset, f"t{var.offset:+d}")
+    return f"{core}_{suffix}"
+
+
+def _show(tok: Token) -> str:
+    if tok.kind == "eof":
+        return "the end of the answer"
+    if tok.kind == "cmd":
+        return f"'\\{tok.value}'"
+    return f"'{tok.value}'"
+
+
+def _number(tok: Token) -> list[Piece]:
+    """A written number as exact Python text: 0.1 is (1/10), never a float."""
+    digits = sum(ch.isdigit() for ch in tok.value)
+    if digits > MAX_DIGITS:
+        raise Refusal(f"a number of more than {MAX_DIGITS} digits", tok.start)
+    try:
+        value = Decimal(tok.value)
+    except InvalidOperation:
+        raise Refusal(f"cannot read the number {tok.value!r}", tok.start) from None
+    if abs(value.adjusted()) > MAX_DIGITS:
+        raise Refusal(f"a number beyond 10^{MAX_DIGITS}", tok.start)
+    exact = Fraction(value)
+    if exact.denominator == 1:
+        return [Piece(str(exact.numerator), tok.start, tok.end)]
+    return [Piece("(", tok.start, tok.start), Piece(str(exact.numerator), tok.start, tok.end),
+            Piece("/", tok.start, tok.end), Piece(str(exact.denominator), tok.start, tok.end),
+            Piece(")", tok.end, tok.end)]
+
