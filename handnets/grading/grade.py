@@ -18,7 +18,7 @@ import re
 import signal
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
@@ -29,6 +29,7 @@ from handnets.errors import InputError, InvalidWeights
 from handnets.exact import to_fraction
 from handnets.grading.equivalence import Equivalence, fingerprint, judge_big_o, judge_expression, judge_integer, judge_number
 from handnets.grading.parse import ParseFailure, echo, parse_big_o, parse_expression
+from handnets.grading.parse.numbers import read_number
 from handnets.grading.key import Key, Mistake, Question
 from handnets.grading.sheet import Sheet
 
@@ -367,14 +368,26 @@ def _judge_expression(question: Question, submitted: Any, shown: str, source: st
     definitions = question.definition_map()
     options = question.options
 
-    def judge(expected: Any) -> Equivalence:
-        return judge_expression(expected, result.expr, definitions=definitions, seed=question.id,
+    def judge(expected: Any, expr: sympy.Expr = result.expr) -> Equivalence:
+        return judge_expression(expected, expr, definitions=definitions, seed=question.id,
                                 points=options.points, timeout=options.timeout)
 
     def meaning() -> str:
         return "values:" + ",".join(fingerprint(result.expr, definitions))
 
     verdict = _outcome(question, shown, judge(question.expected), _reading(result), lambda m: judge(m.answer), meaning)
+    if len(result.sides) == 1 or verdict.verdict not in ("correct", "undecided"):
+        return verdict
+    # a working line: every side must be the expected answer, not only the last one
+    for index, side in enumerate(result.sides[:-1], start=1):
+        equivalence = judge(question.expected, side)
+        if equivalence.verdict == "different":
+            return Verdict(question.id, "incorrect", Fraction(0), question.points, "chain.side",
+                           f"side {index} of the '=' chain is not the expected answer ({equivalence.detail}), "
+                           "though the last side is; every side must be right", shown, _reading(result),
+                           equivalence.method, meaning())
+        if equivalence.verdict == "undecided" and verdict.verdict == "correct":
+            verdict = _outcome(question, shown, equivalence, _reading(result), lambda m: judge(m.answer), meaning)
     return verdict
 
 
@@ -389,48 +402,76 @@ def _judge_big_o(question: Question, submitted: Any, shown: str, source: str) ->
     return _outcome(question, shown, judge(question.expected), _reading(result), lambda m: judge(m.answer))
 
 
-def _read_number(question: Question, submitted: Any, *, arithmetic: bool) -> tuple[sympy.Expr, Reading] | ParseFailure:
+_OPERATORS = re.compile(r"[-+*/×·⋅^()=≈]|\\(?:times|cdot)|(?<=\d)\s*[xX]\s*(?=\d)")
+
+
+def _read_number(question: Question, submitted: Any, *, arithmetic: bool) -> tuple[tuple[sympy.Expr, ...], Reading] | ParseFailure:
+    """Every side of a number answer (one side unless it is a working line with '='), and its reading."""
     if isinstance(submitted, bool):
         raise InputError("expected a number, got a boolean")
     if isinstance(submitted, int):
         value = sympy.Integer(submitted)
-        return value, Reading(str(value))
+        return (value,), Reading(str(value))
     if isinstance(submitted, Decimal):
         exact = to_fraction(submitted)
         value = sympy.Rational(exact.numerator, exact.denominator)
-        return value, Reading(str(value))
+        return (value,), Reading(str(value))
     if not isinstance(submitted, str):
         raise InputError(f"expected a number, got {_kind(submitted)}")
-    text = submitted.strip().replace("_", "").replace(",", "") if re.fullmatch(r"\s*[\d,_]+\s*", submitted) else submitted
-    if not arithmetic:
-        exact = to_fraction(text)
-        value = sympy.Rational(exact.numerator, exact.denominator)
-        return value, Reading(str(value))
-    result = parse_expression(text, vocabulary={})
+    if not arithmetic and _OPERATORS.search(submitted.strip().lstrip("-")):
+        raise InputError(f"expected one number, without arithmetic, got {_show(submitted, 60)!r}")
+    result = read_number(submitted, integer=question.type == "integer")
     if not result.ok:
         return result
-    return result.expr, _reading(result)
+    return result.sides, Reading(" = ".join(str(side) for side in result.sides))
+
+
+def _judge_sides(question: Question, shown: str, sides: tuple[sympy.Expr, ...], reading: Reading,
+                 judge: Callable[[Any, sympy.Expr], Equivalence]) -> Verdict:
+    """The verdict on a number answer: every side of its working line must be the expected value.
+
+    A line whose own steps disagree (``2560 + 16384 = 18000 = 20362``) is incorrect, and the note
+    names the first wrong step, even when its last side is right.
+    """
+    final = sides[-1]
+    verdict = _outcome(question, shown, judge(question.expected, final), reading, lambda m: judge(m.answer, final))
+    if len(sides) == 1:
+        return verdict
+    for step, (left, right) in enumerate(zip(sides, sides[1:]), start=1):
+        if judge(right, left).verdict != "equivalent":
+            message = f"step {step} of the working line is wrong: {left} is not {right}"
+            if verdict.verdict == "correct":
+                return Verdict(question.id, "incorrect", Fraction(0), question.points, "chain.step",
+                               f"{message}, though the last side is right", shown, reading, "exact", f"chain:{reading.plain}")
+            return replace(verdict, feedback=f"{verdict.feedback}; {message}")
+    return verdict
 
 
 def _judge_integer(question: Question, submitted: Any, shown: str, source: str) -> Verdict:
     read = _read_number(question, submitted, arithmetic=question.options.arithmetic)
     if isinstance(read, ParseFailure):
         return _parse_failure(question, shown, read)
-    value, reading = read
-    return _outcome(question, shown, judge_integer(question.expected, value), reading, lambda m: judge_integer(m.answer, value))
+    sides, reading = read
+
+    def judge(expected: Any, value: sympy.Expr) -> Equivalence:
+        if isinstance(expected, sympy.Expr) and not expected.is_Integer:
+            return judge_number(expected, value)  # a step of a working line may be a fraction
+        return judge_integer(int(expected), value)
+
+    return _judge_sides(question, shown, sides, reading, judge)
 
 
 def _judge_number(question: Question, submitted: Any, shown: str, source: str) -> Verdict:
     read = _read_number(question, submitted, arithmetic=True)
     if isinstance(read, ParseFailure):
         return _parse_failure(question, shown, read)
-    value, reading = read
+    sides, reading = read
     options = question.options
 
-    def judge(expected: Any) -> Equivalence:
+    def judge(expected: Any, value: sympy.Expr) -> Equivalence:
         return judge_number(expected, value, abs_tol=options.abs_tol, rel_tol=options.rel_tol)
 
-    return _outcome(question, shown, judge(question.expected), reading, lambda m: judge(m.answer))
+    return _judge_sides(question, shown, sides, reading, judge)
 
 
 _SHAPE_TEXT = re.compile(r"^\s*[\(\[]?\s*(\d+(?:\s*[,x×*]\s*\d+)*)\s*[\)\]]?\s*$")

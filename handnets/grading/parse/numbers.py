@@ -1,0 +1,170 @@
+"""Integer and number answers as students type them: thousands separators, units, working lines.
+
+The text is tidied into plain arithmetic, then read by the expression reader with no names at all,
+so every bound of the expression reader holds and nothing reaches ``eval``. The tidying:
+
+- digit groups of three after a first group of one to three digits, all joined by the same single
+  space, thin space (U+2009), narrow no-break space (U+202F), no-break space or comma, are one
+  number: ``20 362``, ``20,362``, ``2 560 + 16 384``. Any other run of digits split by one of those
+  (``20 36``, ``1,00``, ``1, 000``) is refused as ambiguous, never read another way; so is a point
+  before exactly three digits in an integer answer (``16.000``);
+- ``k``/``thousand``, ``M``/``million``, ``B``/``billion`` after a number scale it (``138M``, ``1.2k``);
+- ``x`` between numbers is a product (``5x5x3x8``); ``≈`` joins the sides of a working line as ``=``;
+- a leading label (``Total params:``), ``≈``/``~``/``about``, markdown backticks and bold, ``$``,
+  unit words (``parameters``, ``params``, ``weights``) and a trailing period are dropped.
+
+Every side of an ``=`` chain is kept (``ParseSuccess.sides``): the judge decides what a working line
+whose own steps disagree comes to.
+
+>>> read_number("2 560 + 16 384 + 1 280 + 128 + 10").expr
+20362
+>>> read_number("(8 × 5 × 5 × 3) + 8 = 608 parameters.").sides
+(608, 608)
+>>> print(read_number("20 36").message)
+'20 36' is ambiguous: digits split by a space are one number only in groups of three (as in 1 000 000); write 2036, or put an operator between them
+"""
+
+from __future__ import annotations
+
+import re
+from types import MappingProxyType
+
+from handnets.grading.parse.expression import parse_expression
+from handnets.grading.parse.values import MAX_LENGTH, ParseFailure, ParseResult, ParseSuccess
+
+__all__ = ["read_number"]
+
+# The separators a thousands group may follow, by name for messages.
+_SEPARATORS = MappingProxyType({
+    " ": "a space", "\u2009": "a thin space", "\u202f": "a narrow no-break space", "\u00a0": "a no-break space",
+    ",": "a comma",
+})
+_SEP_CLASS = "[ ,\u2009\u202f\u00a0]"
+# A run of digits split by single separators (the run is then checked group by group).
+_DIGIT_RUN = re.compile(rf"(?<![\d.])\d+(?:{_SEP_CLASS}\d+)+")
+_SPACED_DIGITS = re.compile(r"\d+(\s+)\d+")
+_COMMA_SPACE = re.compile(r"\d(,\s+)\d")
+_POINT_THOUSANDS = re.compile(r"(?<![\d.,])\d{1,3}\.\d{3}(?![\d.])")
+_MAGNITUDES = MappingProxyType({
+    "k": 3, "K": 3, "thousand": 3, "M": 6, "million": 6, "mio": 6, "B": 9, "bn": 9, "billion": 9,
+})
+_MAGNITUDE = re.compile(r"(?<=\d)(\s*)(thousand|million|billion|mio|bn|k|K|M|B)(?![A-Za-z0-9_])")
+_TIMES_X = re.compile(r"(?<=[\d)])(\s*)[xX](\s*)(?=[\d(])")
+_LABEL = re.compile(r"^\s*[A-Za-z][A-Za-z ]{0,40}:")  # Keras' "Total params:", "Answer:"
+_APPROX_LEAD = re.compile(r"^\s*(?:≈|~|\\approx\b|\\sim\b|about\b|approx\.?|approximately\b|roughly\b|around\b)",
+                          re.IGNORECASE)
+_UNIT_WORDS = ("trainable", "learnable", "parameters", "parameter", "params", "param", "weights", "weight",
+               "connections", "connection", "in total", "total", "values")
+_UNITS = re.compile(r"(?<![A-Za-z_])(?:" + "|".join(w.replace(" ", r"\s+") for w in _UNIT_WORDS) + r")(?![A-Za-z_])",
+                    re.IGNORECASE)
+_WRAPPERS = re.compile(r"`|^\s*\*\*|\*\*\s*$|\$")  # markdown code and bold, TeX math
+_TRAILING = re.compile(r"[.,;:!]+\s*$")
+
+
+def read_number(text: str, *, integer: bool = True) -> ParseResult:
+    """Read an integer or number answer typed as text: every side of its working line, exactly.
+
+    ``integer`` marks an answer that must be a whole number, where ``16.000`` is ambiguous.
+
+    >>> read_number("138M").expr, read_number("6,272 params").expr
+    (138000000, 6272)
+    """
+    if not isinstance(text, str):
+        return ParseFailure(f"expected text, got {type(text).__name__}", None, repr(text))
+    if len(text) > MAX_LENGTH:
+        return ParseFailure(f"the answer is {len(text)} characters long, more than the {MAX_LENGTH} allowed",
+                            MAX_LENGTH, text)
+    edits: dict[int, str] = {}  # index in text -> what replaces that character ("" removes it)
+    failure = _tidy(text, edits, integer)
+    if failure is not None:
+        return failure
+    pieces: list[str] = []
+    origin: list[int] = []
+    for index, ch in enumerate(text):
+        replacement = edits.get(index, ch)
+        pieces.append(replacement)
+        origin.extend([index] * len(replacement))
+    result = parse_expression("".join(pieces), vocabulary={})
+    if isinstance(result, ParseSuccess):
+        return ParseSuccess(expr=result.expr, text=text, sides=result.sides)
+    position = result.position
+    if position is not None:
+        position = origin[position] if position < len(origin) else len(text)
+    return ParseFailure(result.message, position, text)
+
+
+def _blank(edits: dict[int, str], start: int, end: int) -> None:
+    for index in range(start, end):
+        edits[index] = " "
+
+
+def _tidy(text: str, edits: dict[int, str], integer: bool) -> ParseFailure | None:
+    """Record in ``edits`` how ``text`` becomes plain arithmetic; a failure when it is ambiguous."""
+    for match in _WRAPPERS.finditer(text):
+        _blank(edits, match.start(), match.end())
+    label = _LABEL.match(text)
+    if label and not re.search(r"\d", label.group()):
+        _blank(edits, label.start(), label.end())
+    lead = _APPROX_LEAD.match(text, label.end() if label else 0)
+    if lead:
+        _blank(edits, lead.start(), lead.end())
+    for match in _UNITS.finditer(text):
+        _blank(edits, match.start(), match.end())
+    tidied = "".join(edits.get(i, ch) for i, ch in enumerate(text))
+    trailing = _TRAILING.search(tidied)
+    if trailing:
+        _blank(edits, trailing.start(), trailing.end())
+    for index, ch in enumerate(text):
+        if ch == "≈" and index not in edits:
+            edits[index] = "="
+    for match in _COMMA_SPACE.finditer(text):
+        if match.start(1) not in edits:
+            return ParseFailure(f"{_quote(text, match)} is ambiguous: a comma followed by a space is neither a thousands "
+                                "separator nor an operator; write the number without it", match.start(1), text)
+    for match in _DIGIT_RUN.finditer(text):
+        failure = _group(text, match, edits)
+        if failure is not None:
+            return failure
+    for match in _SPACED_DIGITS.finditer(text):
+        if not all(edits.get(i) == "" for i in range(match.start(1), match.end(1))):
+            return ParseFailure(f"'{match.group()}' is ambiguous: digits are one number only when a single space, "
+                                "thin space or comma comes before each group of three; write the number without spaces, "
+                                "or put an operator between them", match.start(), text)
+    if integer:
+        for match in _POINT_THOUSANDS.finditer(text):
+            whole, frac = match.group().split(".")
+            return ParseFailure(f"'{match.group()}' is ambiguous in a whole-number answer: the point may be a decimal "
+                                f"point or a thousands separator; write {whole}{frac} or {whole}", match.start(), text)
+    for match in _MAGNITUDE.finditer(text):
+        if match.start(2) in edits:
+            continue
+        _blank(edits, match.start(1), match.end(1))
+        edits[match.start(2)] = f"*10^{_MAGNITUDES[match.group(2)]}"
+        _blank(edits, match.start(2) + 1, match.end(2))
+    for match in _TIMES_X.finditer(text):
+        edits[match.end(1)] = "*"
+    return None
+
+
+def _group(text: str, match: re.Match[str], edits: dict[int, str]) -> ParseFailure | None:
+    """One run of digits split by separators: a number in groups of three, or a failure."""
+    run = match.group()
+    separators = {ch for ch in run if not ch.isdigit()}
+    groups = re.split(_SEP_CLASS, run)
+    if len(separators) == 1 and 1 <= len(groups[0]) <= 3 and all(len(g) == 3 for g in groups[1:]):
+        for offset, ch in enumerate(run):
+            if not ch.isdigit():
+                edits[match.start() + offset] = ""
+        return None
+    if separators != {","}:
+        kind = _SEPARATORS[sorted(separators)[0]] if len(separators) == 1 else "spaces and commas"
+        return ParseFailure(f"'{run}' is ambiguous: digits split by {kind} are one number only in groups of three "
+                            "(as in 1 000 000); write {''.join(groups)}, or put an operator "
+                            "between them", match.start(), text)
+    return ParseFailure(f"'{run}' is ambiguous: a comma between digits is a thousands separator only before groups "
+                        f"of three; write {''.join(groups)} without commas, or use groups of three", match.start(), text)
+
+
+def _quote(text: str, match: re.Match[str]) -> str:
+    start = max(0, match.start() - 3)
+    return repr(text[start:match.end() + 3].strip())
