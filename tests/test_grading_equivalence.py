@@ -153,7 +153,7 @@ FIXTURES = [
     ("lstm.cbar_t", "hbar*o_t", INVALID, "unknown name 'hbar'"),
     ("lstm.cbar_t", "hbar_t = o_t", INVALID, "the left-hand side reads as hbar_t"),
     ("lstm.cbar_t", "cbar_t == hbar_t", INVALID, "expected an expression"),
-    ("lstm.cbar_t", "c̄_t", INVALID, "U+0304"),
+    ("lstm.cbar_t", "c\u0307_t", INVALID, "U+0307"),  # a combining dot is not read (a macron is a bar)
     # --- obar_t
     ("lstm.obar_t", "hbar_t*tanh(c_t)", CORRECT, ""),
     ("lstm.obar_t", r"\overline{h^{(t)}} \tanh(c^{(t)})", CORRECT, ""),

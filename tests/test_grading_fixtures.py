@@ -183,7 +183,7 @@ ROWS = [
     ("conv.output_shape", [32, 32, 8], I, "conv.same-padding"),
     ("conv.output_shape", [28, 28], I, "incorrect"),
     ("conv.output_shape", [27, 27, 8], I, "incorrect"),
-    ("conv.output_shape", "28 by 28", V, "invalid"),
+    ("conv.output_shape", "28 by 28", I, "incorrect"),  # read (28 by 28 by 8 is a shape), one number short
     ("conv.output_shape", [28.0, 28, 8], V, "invalid"),
     # ---------------------------------------------------------------- matrices
     ("resnet.a_l1", [[4, 4], [0, 0]], C, "correct"),
@@ -193,7 +193,8 @@ ROWS = [
     ("resnet.a_l1", [[4, 4], [0]], I, "matrix.shape"),
     ("resnet.a_l1", [[4, "four"], [0, 0]], V, "invalid"),
     ("resnet.a_l1", [[4, "nan"], [0, 0]], V, "invalid"),
-    ("resnet.a_l1", "[[4, 4], [0, 0]]", V, "invalid"),
+    ("resnet.a_l1", "[[4, 4], [0, 0]]", C, "correct"),  # a matrix typed as a Python list string
+    ("resnet.a_l1", "[[4, 4], [0, 0]", V, "invalid"),
     ("resnet.a_l2", [[0, 0], [1, 1]], C, "correct"),
     ("resnet.a_l2", [[-1, -1], [1, 1]], I, "resnet.skip-after-relu"),
     ("resnet.a_l2", [[0, 0], [0, 0]], I, "matrix.partial"),

@@ -30,6 +30,7 @@ from handnets.exact import to_fraction
 from handnets.grading.equivalence import Equivalence, fingerprint, judge_big_o, judge_expression, judge_integer, judge_number
 from handnets.grading.parse import ParseFailure, echo, parse_big_o, parse_expression
 from handnets.grading.parse.numbers import read_number
+from handnets.grading.parse.tables import read_matrix, read_shape
 from handnets.grading.key import Key, Mistake, Question
 from handnets.grading.sheet import Sheet
 
@@ -452,6 +453,10 @@ def _judge_integer(question: Question, submitted: Any, shown: str, source: str) 
     if isinstance(read, ParseFailure):
         return _parse_failure(question, shown, read)
     sides, reading = read
+    if isinstance(submitted, str) and "/" in submitted and any(side.is_Rational and not side.is_Integer for side in sides):
+        # 6272 / 6400 is two answers more often than a division
+        return _invalid(question, shown, f"this reads as {reading.plain}, not a whole number: '/' is a division; "
+                                         "give one count")
 
     def judge(expected: Any, value: sympy.Expr) -> Equivalence:
         if isinstance(expected, sympy.Expr) and not expected.is_Integer:
@@ -474,23 +479,20 @@ def _judge_number(question: Question, submitted: Any, shown: str, source: str) -
     return _judge_sides(question, shown, sides, reading, judge)
 
 
-_SHAPE_TEXT = re.compile(r"^\s*[\(\[]?\s*(\d+(?:\s*[,x×*]\s*\d+)*)\s*[\)\]]?\s*$")
-
-
-def _read_shape(submitted: Any) -> tuple[int, ...]:
+def _read_shape(submitted: Any) -> tuple[int, ...] | ParseFailure:
     if isinstance(submitted, list):
         if not all(isinstance(v, int) and not isinstance(v, bool) for v in submitted):
             raise InputError("expected a list of whole numbers such as [28, 28, 8]")
         return tuple(submitted)
-    if isinstance(submitted, str) and len(submitted) < 200:
-        match = _SHAPE_TEXT.match(submitted)
-        if match:
-            return tuple(int(v) for v in re.split(r"\s*[,x×*]\s*", match.group(1).strip()))
-    raise InputError(f"expected a shape such as [28, 28, 8] or \"28x28x8\", got {_show(submitted, 60)!r}")
+    if isinstance(submitted, str):
+        return read_shape(submitted)
+    raise InputError(f"expected a shape such as [28, 28, 8] or \"28x28x8\", got {_kind(submitted)}")
 
 
 def _judge_shape(question: Question, submitted: Any, shown: str, source: str) -> Verdict:
     shape = _read_shape(submitted)
+    if isinstance(shape, ParseFailure):
+        return _parse_failure(question, shown, shape)
     reading = Reading("(" + ", ".join(map(str, shape)) + ")")
 
     def judge(expected: tuple[int, ...]) -> Equivalence:
@@ -501,7 +503,12 @@ def _judge_shape(question: Question, submitted: Any, shown: str, source: str) ->
     return _outcome(question, shown, judge(question.expected), reading, lambda m: judge(m.answer))
 
 
-def _read_matrix(submitted: Any) -> tuple[tuple[Fraction, ...], ...]:
+def _read_matrix(submitted: Any) -> tuple[tuple[Fraction, ...], ...] | ParseFailure:
+    if isinstance(submitted, str):
+        read = read_matrix(submitted)
+        if isinstance(read, ParseFailure):
+            return read
+        return tuple(tuple(Fraction(int(v.p), int(v.q)) for v in row) for row in read)
     if not isinstance(submitted, list) or not submitted or not all(isinstance(row, list) for row in submitted):
         raise InputError(f"expected a matrix written as a list of rows, such as [[4, 4], [0, 0]], got {_kind(submitted)}")
     if len(submitted) > 100 or any(len(row) > 100 for row in submitted):
@@ -515,6 +522,8 @@ def _matrix_text(matrix) -> str:
 
 def _judge_matrix(question: Question, submitted: Any, shown: str, source: str) -> Verdict:
     matrix = _read_matrix(submitted)
+    if isinstance(matrix, ParseFailure):
+        return _parse_failure(question, shown, matrix)
     reading = Reading(_matrix_text(matrix))
     expected = question.expected
     shape = (len(expected), len(expected[0]))

@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 
 import sympy
 
+from handnets.grading.parse.names import VARIADIC
 from handnets.grading.parse.translate import Piece
 from handnets.grading.parse.values import MAX_BITS, MAX_EXPONENT, MAX_FACTORIAL, MAX_NODES, MAX_RECURSION, Refusal
 
@@ -53,9 +54,13 @@ class Builder:
                     raise Refusal("only the allowed functions may be called", self.where(node))
                 if node.keywords:
                     raise Refusal("keyword arguments are not allowed", self.where(node))
-                if len(node.args) != 1:
+                if node.func.id in VARIADIC:
+                    if len(node.args) < 2:
+                        raise Refusal(f"{node.func.id.lower()} takes two or more arguments, got {len(node.args)}",
+                                      self.where(node))
+                elif len(node.args) != 1:
                     raise Refusal(f"{node.func.id} takes one argument, got {len(node.args)}", self.where(node))
-                stack.append((node.args[0], depth + 1))
+                stack.extend((arg, depth + 1) for arg in node.args)
                 continue
             if isinstance(node, ast.Name) and node.id not in self.names:
                 raise Refusal(f"unknown name '{node.id}'", self.where(node))
@@ -87,6 +92,10 @@ class Builder:
         if isinstance(node, ast.Call):
             assert isinstance(node.func, ast.Name)
             name = node.func.id
+            if name in VARIADIC:
+                result = self.functions[name](*(self.build(arg) for arg in node.args))
+                check_size(result, self.where(node))
+                return self.bounded(result, node)
             arg = self.build(node.args[0])
             if name == "factorial":
                 if not (arg.is_Integer and 0 <= int(arg) <= MAX_FACTORIAL):

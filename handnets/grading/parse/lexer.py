@@ -29,6 +29,10 @@ _TEXT_COMMAND = re.compile(
     r"\\(?:mathrm|text|textrm|textit|mathit|mathbf|mathsf|boldsymbol|bm|operatorname|mathcal|rm)\s*"
     r"\{\s*([A-Za-z][A-Za-z0-9_]*)\s*\}"
 )
+# \mathbf{\sigma}, \boldsymbol{\delta}: a font around one command is the command itself.
+_FONT_COMMAND = re.compile(
+    r"\\(?:mathbf|mathsf|mathrm|mathit|boldsymbol|bm|operatorname)\s*\{\s*\\([A-Za-z]+)\s*\}"
+)
 _TEXT_COMMANDS = frozenset({"mathrm", "text", "textrm", "textit", "mathit", "mathbf", "mathsf",
                             "boldsymbol", "bm", "operatorname", "mathcal", "rm"})
 _NOOP_COMMANDS = frozenset({
@@ -42,7 +46,7 @@ _OPERATOR_COMMANDS = MappingProxyType({
 _KNOWN_COMMANDS = frozenset({
     "frac", "dfrac", "tfrac", "cfrac", "sqrt", "bar", "overline", "tilde", "widetilde", "hat",
     "widehat", "delta", "partial", "sigma", "tanh", "exp", "log", "ln", "Theta", "prime",
-    "cosh", "sinh", "sech",
+    "cosh", "sinh", "sech", "sum", "prod", "max", "min", "dot",
 })
 _UNICODE_OPERATORS = MappingProxyType({
     "⊙": "*", "·": "*", "⋅": "*", "×": "*", "∘": "*", "∗": "*", "•": "*",
@@ -74,91 +78,184 @@ def describe_char(ch: str) -> str:
 
 
 def lex(text: str) -> list[Token]:
-    """Tokens of ``text`` with their positions; the first character that cannot be read fails."""
-    tokens: list[Token] = []
-    depth = 0
-    pos = 0
-    n = len(text)
-    while pos < n:
-        ch = text[pos]
-        if ch in _SPACES:
-            pos += 1
-            continue
-        if ch in _INVISIBLE:
-            raise Refusal(f"invisible character {describe_char(ch)}; retype the answer without it", pos)
-        if ch.isascii() and not ch.isprintable():
-            raise Refusal(f"control character {describe_char(ch)} is not allowed", pos)
-        if ch == "\\":
-            match = _TEXT_COMMAND.match(text, pos)
-            if match:
-                tokens.append(Token("ident", match.group(1), match.start(1), match.end()))
-                pos = match.end()
-                continue
-            match = _COMMAND.match(text, pos)
-            if match is None:
-                raise Refusal("a lone '\\' at the end", pos)
-            name = match.group(1)
-            end = match.end()
-            if name in _NOOP_COMMANDS or name in _TEXT_COMMANDS:
-                pos = end
-                continue
-            if name in _OPERATOR_COMMANDS:
-                op = _OPERATOR_COMMANDS[name]
-                depth = _track_depth(op, depth, pos)
-                tokens.append(Token("op", op, pos, end))
-            elif name in _KNOWN_COMMANDS:
-                if name == "prime":
-                    tokens.append(Token("op", "'", pos, end))
-                else:
-                    tokens.append(Token("cmd", name, pos, end))
+    """Tokens of ``text`` with their positions; the first character that cannot be read fails.
+
+    >>> [tok.value for tok in lex(r"\\hat{y}_t - ȳ")][:-1]
+    ['hat', '{', 'y', '}', '_', 't', '-', 'bar', '{', 'y', '}']
+    """
+    lexer = _Lexer(text)
+    lexer.run()
+    return lexer.tokens
+
+
+class _Lexer:
+    """One pass over the text; each ``read_*`` method takes one token (or skips) and moves on."""
+
+    def __init__(self, text: str):
+        self.text = text
+        self.tokens: list[Token] = []
+        self.depth = 0
+        self.pos = 0
+
+    def emit(self, kind: str, value: str, start: int, end: int) -> None:
+        if kind == "op":
+            self.depth = _track_depth(value, self.depth, start)
+        self.tokens.append(Token(kind, value, start, end))
+
+    def run(self) -> None:
+        text, n = self.text, len(self.text)
+        while self.pos < n:
+            ch = text[self.pos]
+            if ch in _SPACES or ch == "`":  # markdown code marks are wrappers, like $
+                self.pos += 1
+            elif ch in _INVISIBLE:
+                raise Refusal(f"invisible character {describe_char(ch)}; retype the answer without it", self.pos)
+            elif ch.isascii() and not ch.isprintable():
+                raise Refusal(f"control character {describe_char(ch)} is not allowed", self.pos)
+            elif ch == "\\":
+                self.read_command()
+            elif ch in _DIGITS or (ch == "." and self.pos + 1 < n and text[self.pos + 1] in _DIGITS):
+                match = _NUMBER.match(text, self.pos)
+                assert match is not None  # a digit, or a point before a digit, always starts a number
+                self.emit("num", match.group(), self.pos, match.end())
+                self.pos = match.end()
+            elif ch.isascii() and ch.isalpha():
+                match = _IDENT.match(text, self.pos)
+                assert match is not None  # an ASCII letter always starts a name
+                self.read_name(match.group(), self.pos, match.end())
+            elif unicodedata.combining(ch) or _decomposed(ch) is not None:
+                self.read_marked_letter(ch)
             else:
-                raise Refusal(f"unknown LaTeX command '\\{name}'", pos)
-            pos = end
-            continue
-        if ch in _DIGITS or (ch == "." and pos + 1 < n and text[pos + 1] in _DIGITS):
-            match = _NUMBER.match(text, pos)
-            if match is None:
-                raise Refusal(f"unexpected character {describe_char(ch)}", pos)
-            tokens.append(Token("num", match.group(), pos, match.end()))
-            pos = match.end()
-            continue
-        if ch.isascii() and ch.isalpha():
-            match = _IDENT.match(text, pos)
-            assert match is not None  # an ASCII letter always starts a name
-            tokens.append(Token("ident", match.group(), pos, match.end()))
-            pos = match.end()
-            continue
-        if ch == "_" and pos + 1 < n and text[pos + 1] in "_" + "abcdefghijklmnopqrstuvwxyz":
-            if not tokens or tokens[-1].end != pos or tokens[-1].kind not in ("ident", "op"):
+                self.read_symbol(ch)
+        if self.depth > 0:
+            raise Refusal("this bracket is never closed", _last_unclosed(self.tokens))
+        self.tokens.append(Token("eof", "", n, n))
+
+    def read_command(self) -> None:
+        text, pos = self.text, self.pos
+        match = _FONT_COMMAND.match(text, pos)
+        if match:  # \mathbf{\sigma}: the font is dropped, the command kept
+            text_name = match.group(1)
+            self.pos = match.start(1) - 1
+            self.read_command_named(text_name, match.start(1) - 1, match.start(1) + len(text_name))
+            self.pos = match.end()
+            return
+        match = _TEXT_COMMAND.match(text, pos)
+        if match:
+            self.read_name(match.group(1), match.start(1), match.end(), span_end=match.end())
+            return
+        match = _COMMAND.match(text, pos)
+        if match is None:
+            raise Refusal("a lone '\\' at the end", pos)
+        self.read_command_named(match.group(1), pos, match.end())
+        self.pos = match.end()
+        if match.group(1) in ("left", "right") and self.pos < len(text) and text[self.pos] in ".|":
+            self.pos += 1  # \left. and \right. are invisible delimiters
+
+    def read_command_named(self, name: str, start: int, end: int) -> None:
+        if name in _NOOP_COMMANDS or name in _TEXT_COMMANDS:
+            return
+        if name in _OPERATOR_COMMANDS:
+            self.emit("op", _OPERATOR_COMMANDS[name], start, end)
+        elif name == "prime":
+            self.emit("op", "'", start, end)
+        elif name in ("top", "intercal"):
+            self.emit("cmd", "top", start, end)
+        elif name in _KNOWN_COMMANDS:
+            self.emit("cmd", name, start, end)
+        else:
+            raise Refusal(f"unknown LaTeX command '\\{name}'", start)
+
+    def read_name(self, word: str, start: int, end: int, span_end: int | None = None) -> None:
+        """A name, and the combining marks right after it (h̄ is \\bar{h})."""
+        marks = []
+        pos = span_end if span_end is not None else end
+        while pos < len(self.text) and unicodedata.combining(self.text[pos]):
+            marks.append((self.text[pos], pos))
+            pos += 1
+        if marks:
+            if len(word) > 1:
+                # only the last letter carries the mark: xh̄ is x h̄
+                self.emit("ident", word[:-1], start, end - 1)
+                start = end - 1
+                word = word[-1]
+            self.emit_marked(word, start, [(_mark(ch, at), at) for ch, at in marks])
+        else:
+            self.emit("ident", word, start, end)
+        self.pos = pos
+
+    def read_marked_letter(self, ch: str) -> None:
+        """A precomposed letter such as ŷ or ō, or a combining mark with no letter before it."""
+        pos = self.pos
+        decomposed = _decomposed(ch)
+        if decomposed is None:
+            raise Refusal(f"a combining mark {describe_char(ch)} must follow a letter", pos)
+        letter, marks = decomposed
+        self.pos = pos + 1
+        after = []
+        while self.pos < len(self.text) and unicodedata.combining(self.text[self.pos]):
+            after.append((_mark(self.text[self.pos], self.pos), self.pos))
+            self.pos += 1
+        self.emit_marked(letter, pos, [(_mark(m, pos), pos) for m in marks] + after)
+
+    def emit_marked(self, letter: str, start: int, marks: list[tuple[str, int]]) -> None:
+        """``letter`` under ``marks`` as the LaTeX it stands for: \\hat{\\bar{y}}, outermost mark last."""
+        for decoration, at in reversed(marks):
+            self.emit("cmd", decoration, at, at + 1)
+            self.emit("op", "{", at, at)
+        self.emit("ident", letter, start, start + 1)
+        for _decoration, at in marks:
+            self.emit("op", "}", at + 1, at + 1)
+
+    def read_symbol(self, ch: str) -> None:
+        text, pos = self.text, self.pos
+        if ch == "_" and pos + 1 < len(text) and text[pos + 1] in "_" + "abcdefghijklmnopqrstuvwxyz":
+            if not self.tokens or self.tokens[-1].end != pos or self.tokens[-1].kind not in ("ident", "op", "cmd"):
                 raise Refusal("names cannot start with '_'", pos)
-        if ch == "*" and text.startswith("**", pos):
-            tokens.append(Token("op", "^", pos, pos + 2))
-            pos += 2
-            continue
-        if ch in _SINGLE_OPS:
-            depth = _track_depth(ch, depth, pos)
-            tokens.append(Token("op", ch, pos, pos + 1))
-            pos += 1
-            continue
-        if ch in _UNICODE_OPERATORS:
-            tokens.append(Token("op", _UNICODE_OPERATORS[ch], pos, pos + 1))
-            pos += 1
-            continue
-        if ch in _UNICODE_COMMANDS:
-            tokens.append(Token("cmd", _UNICODE_COMMANDS[ch], pos, pos + 1))
-            pos += 1
-            continue
-        if ch in _UNICODE_POWERS:
-            tokens.append(Token("op", "^", pos, pos + 1))
-            tokens.append(Token("num", _UNICODE_POWERS[ch], pos, pos + 1))
-            pos += 1
-            continue
-        raise Refusal(_unexpected_char_message(ch), pos)
-    if depth > 0:
-        opener = _last_unclosed(tokens)
-        raise Refusal("this bracket is never closed", opener)
-    tokens.append(Token("eof", "", n, n))
-    return tokens
+        if text.startswith("**", pos):
+            self.emit("op", "^", pos, pos + 2)
+            self.pos += 2
+        elif text.startswith("+=", pos):  # w_xi_bar += ...: an update written as code
+            self.emit("op", "=", pos, pos + 2)
+            self.pos += 2
+        elif ch in _SINGLE_OPS:
+            self.emit("op", ch, pos, pos + 1)
+            self.pos += 1
+        elif ch in _UNICODE_OPERATORS:
+            self.emit("op", _UNICODE_OPERATORS[ch], pos, pos + 1)
+            self.pos += 1
+        elif ch in _UNICODE_COMMANDS:
+            self.emit("cmd", _UNICODE_COMMANDS[ch], pos, pos + 1)
+            self.pos += 1
+        elif ch in _UNICODE_POWERS:
+            self.emit("op", "^", pos, pos + 1)
+            self.emit("num", _UNICODE_POWERS[ch], pos, pos + 1)
+            self.pos += 1
+        elif ch in ".," and not text[pos + 1:].strip(_TRAILING_SPACE):
+            self.pos = len(text)  # a sentence's full stop (or comma) at the end of the answer
+        else:
+            raise Refusal(_unexpected_char_message(ch), pos)
+
+
+# Combining marks a student's keyboard or a pasted formula puts on a letter, as the LaTeX they mean.
+_MARKS = MappingProxyType({"\u0304": "bar", "\u0305": "bar", "\u0302": "hat", "\u0303": "tilde"})
+_TRAILING_SPACE = "".join(_SPACES) + "`"
+
+
+def _mark(ch: str, pos: int) -> str:
+    if ch not in _MARKS:
+        raise Refusal(f"the combining mark {describe_char(ch)} is not read; write \\bar, \\hat or \\tilde", pos)
+    return _MARKS[ch]
+
+
+def _decomposed(ch: str) -> tuple[str, str] | None:
+    """(ASCII letter, combining marks) for a precomposed letter such as ŷ (NFC) or ō; None otherwise."""
+    if ch.isascii() or not ch.isalpha():
+        return None
+    parts = unicodedata.normalize("NFD", ch)
+    if len(parts) > 1 and parts[0].isascii() and parts[0].isalpha() and all(m in _MARKS for m in parts[1:]):
+        return parts[0], parts[1:]
+    return None
 
 
 def _unexpected_char_message(ch: str) -> str:

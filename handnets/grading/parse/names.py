@@ -36,7 +36,13 @@ def _sinh(z: sympy.Expr) -> sympy.Expr:
     return sympy.tanh(z) / sympy.sqrt(1 - sympy.tanh(z) ** 2)
 
 
-# Every allowed function takes exactly one argument; ``sigmoid_prime`` is what sigma'(z) reads as.
+# A sum over time steps (\sum_t, \sum_{t=1}^{T}, sum_t) is kept unevaluated around its summand;
+# the judge decides what it means for a question that asks for the summand (equal by name to
+# ``handnets.vocabulary.sum_over_t`` where that exists: sympy compares undefined functions by name).
+SUM_OVER_T = sympy.Function("sum_over_t")
+VARIADIC = frozenset({"Max", "Min"})  # functions of two or more arguments
+
+# Every allowed function but those in VARIADIC takes exactly one argument; ``sigmoid_prime`` is what sigma'(z) reads as.
 ALLOWED_FUNCTIONS: Mapping[str, Callable[[sympy.Expr], sympy.Expr]] = MappingProxyType(
     {
         **FUNCTIONS,
@@ -50,6 +56,9 @@ ALLOWED_FUNCTIONS: Mapping[str, Callable[[sympy.Expr], sympy.Expr]] = MappingPro
         "sqrt": sympy.sqrt,
         "Abs": sympy.Abs,
         "factorial": sympy.factorial,
+        "Max": sympy.Max,
+        "Min": sympy.Min,
+        "sum_over_t": SUM_OVER_T,
     }
 )
 
@@ -73,6 +82,10 @@ FUNCTION_ALIASES = MappingProxyType(
         "abs": "Abs",
         "Abs": "Abs",
         "factorial": "factorial",
+        "max": "Max",
+        "Max": "Max",
+        "min": "Min",
+        "Min": "Min",
     }
 )
 PRIMES = MappingProxyType({"sigmoid": "sigmoid_prime", "tanh": "tanh_prime"})
@@ -104,6 +117,3 @@ def make_vocabulary(extra: Iterable[str] = (), *, base: Mapping[str, sympy.Symbo
         names[name] = sympy.Symbol(name, positive=True) if positive else sympy.Symbol(name, real=True)
     return MappingProxyType(names)
 
-
-# A sum over time steps (\sum_t, \sum_{t=1}^{T}, sum_t) is kept unevaluated around its summand.
-SUM_OVER_T = sympy.Function("sum_over_t")

@@ -10,7 +10,7 @@ so every bound of the expression reader holds and nothing reaches ``eval``. The 
   before exactly three digits in an integer answer (``16.000``);
 - ``k``/``thousand``, ``M``/``million``, ``B``/``billion`` after a number scale it (``138M``, ``1.2k``);
 - ``x`` between numbers is a product (``5x5x3x8``); ``≈`` joins the sides of a working line as ``=``;
-- a leading label (``Total params:``), ``≈``/``~``/``about``, markdown backticks and bold, ``$``,
+- a closing remark in brackets (``20,362 (W_xh 2560, ...)``), a leading label (``Total params:``), ``≈``/``~``/``about``, markdown backticks and bold, ``$``,
   unit words (``parameters``, ``params``, ``weights``) and a trailing period are dropped.
 
 Every side of an ``=`` chain is kept (``ParseSuccess.sides``): the judge decides what a working line
@@ -50,7 +50,9 @@ _MAGNITUDES = MappingProxyType({
 })
 _MAGNITUDE = re.compile(r"(?<=\d)(\s*)(thousand|million|billion|mio|bn|k|K|M|B)(?![A-Za-z0-9_])")
 _TIMES_X = re.compile(r"(?<=[\d)])(\s*)[xX](\s*)(?=[\d(])")
-_LABEL = re.compile(r"^\s*[A-Za-z][A-Za-z ]{0,40}:")  # Keras' "Total params:", "Answer:"
+# Keras' "Total params:", "Answer:"; only these words, so that "lambda: 1" stays unreadable
+_LABEL = re.compile(r"^\s*(?:(?:total|trainable|non-trainable|number\s+of)\s+)?"
+                    r"(?:params|parameters|weights|answer|result|total|count)\s*[:=]", re.IGNORECASE)
 _APPROX_LEAD = re.compile(r"^\s*(?:≈|~|\\approx\b|\\sim\b|about\b|approx\.?|approximately\b|roughly\b|around\b)",
                           re.IGNORECASE)
 _UNIT_WORDS = ("trainable", "learnable", "parameters", "parameter", "params", "param", "weights", "weight",
@@ -58,6 +60,7 @@ _UNIT_WORDS = ("trainable", "learnable", "parameters", "parameter", "params", "p
 _UNITS = re.compile(r"(?<![A-Za-z_])(?:" + "|".join(w.replace(" ", r"\s+") for w in _UNIT_WORDS) + r")(?![A-Za-z_])",
                     re.IGNORECASE)
 _WRAPPERS = re.compile(r"`|^\s*\*\*|\*\*\s*$|\$")  # markdown code and bold, TeX math
+_REMARK = re.compile(r"\((?=[^()]*[A-Za-z])[^()]*\)\s*\.?\s*$")
 _TRAILING = re.compile(r"[.,;:!]+\s*$")
 
 
@@ -102,6 +105,9 @@ def _tidy(text: str, edits: dict[int, str], integer: bool) -> ParseFailure | Non
     """Record in ``edits`` how ``text`` becomes plain arithmetic; a failure when it is ambiguous."""
     for match in _WRAPPERS.finditer(text):
         _blank(edits, match.start(), match.end())
+    remark = _REMARK.search(text)
+    if remark and re.search(r"\d", text[:remark.start()]):
+        _blank(edits, remark.start(), remark.end())  # 20,362 (W_xh 2560, W_hh 16384, ...): a remark
     label = _LABEL.match(text)
     if label and not re.search(r"\d", label.group()):
         _blank(edits, label.start(), label.end())
@@ -159,7 +165,7 @@ def _group(text: str, match: re.Match[str], edits: dict[int, str]) -> ParseFailu
     if separators != {","}:
         kind = _SEPARATORS[sorted(separators)[0]] if len(separators) == 1 else "spaces and commas"
         return ParseFailure(f"'{run}' is ambiguous: digits split by {kind} are one number only in groups of three "
-                            "(as in 1 000 000); write {''.join(groups)}, or put an operator "
+                            f"(as in 1 000 000); write {''.join(groups)}, or put an operator "
                             "between them", match.start(), text)
     return ParseFailure(f"'{run}' is ambiguous: a comma between digits is a thousands separator only before groups "
                         f"of three; write {''.join(groups)} without commas, or use groups of three", match.start(), text)

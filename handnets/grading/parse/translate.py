@@ -17,7 +17,7 @@ import sympy
 
 from handnets.grading.parse.lexer import OPENERS, Token
 from handnets.grading.parse.names import BIG_O_WRAPPERS, CONSTANTS, LOSS_WORDS, PRIMES, TIME_SUFFIX, TIME_WORDS
-from handnets.grading.parse.values import MAX_DIGITS, MAX_RECURSION, MAX_SIDES, Refusal
+from handnets.grading.parse.values import MAX_DIGITS, MAX_PRODUCT_STEPS, MAX_RECURSION, MAX_SIDES, Refusal
 
 # ---------------------------------------------------------------------------------- the reader
 
@@ -80,6 +80,10 @@ class Reader:
         self.vocabulary = vocabulary
         self.functions = functions  # alias -> canonical name
         self.big_o = big_o
+        # What a transpose (w_y^T, x^{(t)T}, ^\top, w_y') means. The univariate problems have only
+        # scalars, where it is the identity; a vector question may later read it as a real transpose.
+        self.transposes = "identity"
+        self.index: tuple[str, int] | None = None  # the index of a \prod being expanded, and its value
 
     # -- token helpers
     def peek(self, k: int = 0) -> Token:
@@ -155,7 +159,7 @@ class Reader:
         if tok.kind in ("num", "ident"):
             return True
         if tok.kind == "cmd":
-            return tok.value != "prime"
+            return tok.value not in ("prime", "top")
         return tok.kind == "op" and tok.value in "([{"
 
     def read_unary(self) -> list[Piece]:
@@ -169,11 +173,38 @@ class Reader:
         return self.read_power()
 
     def read_power(self) -> list[Piece]:
-        base = self.read_atom()
+        base = self.read_transposes(self.read_atom())
         if self.at_op("^"):
             tok = self.take()
             return base + [Piece("**", tok.start, tok.end)] + self.read_exponent()
         return base
+
+    def at_transpose(self) -> int:
+        """How many tokens a transpose mark takes here: ', ^T, ^{T}, ^\\top, ^{\\intercal}; 0 if none."""
+        if self.at_op("'"):
+            return 1
+        if not self.at_op("^"):
+            return 0
+        if self.is_transpose_letter(self.peek(1)):
+            return 2
+        if self.at_op("{", 1) and self.is_transpose_letter(self.peek(2)) and self.at_op("}", 3):
+            return 4
+        return 0
+
+    def is_transpose_letter(self, tok: Token) -> bool:
+        return (tok.kind == "cmd" and tok.value == "top") or (
+            tok.kind == "ident" and tok.value == "T" and "T" not in self.vocabulary)
+
+    def read_transposes(self, operand: list[Piece]) -> list[Piece]:
+        """``operand`` and the transpose marks after it; on scalars a transpose changes nothing."""
+        while True:
+            width = self.at_transpose()
+            if not width:
+                return operand
+            mark = self.peek()
+            self.i += width
+            if self.transposes != "identity":
+                raise Refusal("a transpose is not read in this question", mark.start)
 
     def read_exponent(self) -> list[Piece]:
         self.enter()
@@ -226,6 +257,15 @@ class Reader:
         if name in ("sigma", "tanh", "exp", "log", "ln", "cosh", "sinh", "sech"):
             self.take()
             return self.read_call(self.functions[name], tok)
+        if name in ("max", "min") and name in self.functions:
+            self.take()
+            return self.read_call(self.functions[name], tok)
+        if name == "sum":
+            return self.read_sum_over_t()
+        if name == "prod":
+            return self.read_product_over_steps()
+        if name == "dot":
+            return self.read_dotted()
         if name == "Theta" and self.big_o:
             self.take()
             return self.read_call("O", tok)
@@ -290,8 +330,8 @@ class Reader:
 
     def read_call(self, canonical: str, name_tok: Token) -> list[Piece]:
         """A function applied: f(x), f'(x), f^2(x), \\tanh c_t (one bare argument)."""
-        if self.at_op("'"):
-            prime = self.take()
+        prime = self.take_prime()
+        if prime is not None:
             if canonical not in PRIMES:
                 raise Refusal(f"a prime is only read on sigma or tanh, not on {canonical}", prime.start)
             canonical = PRIMES[canonical]
@@ -341,6 +381,147 @@ class Reader:
             return call
         return [Piece("(", name_tok.start, name_tok.start), *call, Piece(")", name_tok.start, name_tok.start), *power]
 
+    def take_prime(self) -> Token | None:
+        """A derivative mark after a function name: ', ^', ^{'}, ^\\prime, ^{\\prime}; None if there is none."""
+        if self.at_op("'"):
+            return self.take()
+        if self.at_op("^") and self.at_op("'", 1):
+            self.i += 2
+            return self.tokens[self.i - 1]
+        if self.at_op("^") and self.at_op("{", 1) and self.at_op("'", 2) and self.at_op("}", 3):
+            self.i += 4
+            return self.tokens[self.i - 2]
+        return None
+
+    def read_dotted(self) -> list[Piece]:
+        """\\dot\\sigma(z), \\dot{\\sigma}(z): Newton's dot for the derivative of sigma or tanh."""
+        dot = self.take()
+        braced = self.at_op("{")
+        if braced:
+            self.take()
+        tok = self.peek()
+        if not (tok.kind == "cmd" and tok.value in ("sigma", "tanh")) and not (
+                tok.kind == "ident" and self.functions.get(tok.value) in PRIMES):
+            raise Refusal("\\dot is read only on sigma or tanh, as in \\dot\\sigma(z)", dot.start)
+        self.take()
+        if braced:
+            self.expect_op("}")
+        canonical = self.functions[tok.value]
+        if canonical not in PRIMES:
+            raise Refusal(f"\\dot is read only on sigma or tanh, not on {canonical}", dot.start)
+        return self.read_call(PRIMES[canonical], tok)
+
+    def skip_limits(self, opener: Token, allow_equals: bool) -> list[Token]:
+        """The _{...} and ^{...} after \\sum or \\prod, as tokens (braces dropped); ``opener`` for messages."""
+        found: list[Token] = []
+        for mark in ("_", "^"):
+            if not self.at_op(mark):
+                continue
+            self.take()
+            if self.at_op("{"):
+                brace = self.take()
+                depth = 1
+                while depth:
+                    tok = self.take()
+                    if tok.kind == "eof":
+                        raise Refusal("this brace is never closed", brace.start)
+                    if tok.kind == "op" and tok.value == "{":
+                        depth += 1
+                    elif tok.kind == "op" and tok.value == "}":
+                        depth -= 1
+                    if depth:
+                        found.append(tok)
+                found.append(Token("op", mark, brace.start, brace.start))
+            elif self.peek().kind in ("ident", "num"):
+                found += [self.take(), Token("op", mark, opener.start, opener.start)]
+            else:
+                raise Refusal(f"expected a limit after '{mark}', got {_show(self.peek())}", self.peek().start)
+        return found
+
+    def read_sum_over_t(self) -> list[Piece]:
+        """\\sum_t X, \\sum_{t=1}^{T} X, sum_t X: the sum over time steps of the product X that follows.
+
+        The sum is kept whole, as ``sum_over_t(X)``: whether the question asks for it or for its
+        summand is the judge's to say.
+        """
+        opener = self.take()
+        limits = self.skip_limits(opener, allow_equals=True)
+        if not limits or limits[0].value != "t":
+            raise Refusal("a sum is read only over the time step t, as in \\sum_t or \\sum_{t=1}^{T}", opener.start)
+        self.enter()
+        if self.peek().kind == "eof" or (self.peek().kind == "op" and self.peek().value in ")]}=+-"):
+            raise Refusal("a sum needs a summand after it", self.peek().start)
+        body = self.read_product()
+        self.leave()
+        return [Piece("sum_over_t", opener.start, opener.end), Piece("(", opener.start, opener.start), *body,
+                Piece(")", opener.end, opener.end)]
+
+    def read_product_over_steps(self) -> list[Piece]:
+        """\\prod_{k=t-1}^{t} f_k: a product over a few time steps, written out factor by factor."""
+        opener = self.take()
+        if self.index is not None:
+            raise Refusal("a product inside a product is not read; write its factors", opener.start)
+        bounds = self.read_product_limits(opener)
+        name, first, last = bounds
+        if not 0 <= last - first < MAX_PRODUCT_STEPS:
+            raise Refusal(f"a product is read over 1 to {MAX_PRODUCT_STEPS} steps; write its factors", opener.start)
+        start = self.i
+        factors: list[list[Piece]] = []
+        end = None
+        self.enter()
+        for value in range(first, last + 1):
+            self.i, self.index = start, (name, value)
+            try:
+                factors.append(self.read_product())
+            finally:
+                self.index = None
+            if end is not None and self.i != end:  # cannot happen: the same tokens read the same way
+                raise Refusal("the factor of this product could not be read", opener.start)
+            end = self.i
+        self.leave()
+        out: list[Piece] = [Piece("(", opener.start, opener.start)]
+        for k, factor in enumerate(factors):
+            if k:
+                out.append(Piece("*", opener.start, opener.start))
+            out += [Piece("(", opener.start, opener.start), *factor, Piece(")", opener.end, opener.end)]
+        return out + [Piece(")", opener.end, opener.end)]
+
+    def read_product_limits(self, opener: Token) -> tuple[str, int, int]:
+        """_{k=t-1}^{t}: the index name and its first and last time offsets."""
+        message = "write a product over steps as \\prod_{k=t-1}^{t} f_k, with limits t-2 to t+1"
+        if not (self.at_op("_") and self.at_op("{", 1) and self.peek(2).kind == "ident" and self.at_op("=", 3)):
+            raise Refusal(message, opener.start)
+        name = self.peek(2).value
+        if name == "t" or name in self.vocabulary:
+            raise Refusal(f"the index of a product must be a new letter, not {name}", self.peek(2).start)
+        self.i += 4
+        first = self.read_index_at(self.i)
+        if first is None or not self.at_op("}", first[1] - self.i):
+            raise Refusal(message, opener.start)
+        self.i = first[1] + 1
+        if not self.at_op("^"):
+            raise Refusal(message, opener.start)
+        self.take()
+        braced = self.at_op("{")
+        if braced:
+            self.take()
+        last = self.read_index_at(self.i)
+        if last is None:
+            raise Refusal(message, opener.start)
+        self.i = last[1]
+        if braced:
+            self.expect_op("}")
+        return name, first[0], last[0]
+
+    def split_ident(self, word: str) -> _Var:
+        """``_split_ident``, with the index of a \\prod being expanded read as its step (f_k)."""
+        if self.index is not None and word.endswith("_" + self.index[0]) and len(word) > len(self.index[0]) + 1:
+            var = _split_ident(word[: -len(self.index[0]) - 1])
+            if var.offset is None:
+                var.offset = self.index[1]
+                return var
+        return _split_ident(word)
+
     def read_name(self, tok: Token, consumed: bool = False) -> list[Piece]:
         """A name: a vocabulary symbol, a function, a constant, or the start of dL/dc_t."""
         word = tok.value
@@ -353,6 +534,12 @@ class Reader:
             var = self.try_loss_derivative()
             if var is not None:
                 return self.emit_var(var)
+        if word in ("sum", "sum_t") and not consumed and (word == "sum_t" or self.at_op("_", 1)):
+            if word == "sum_t":  # sum_t X as one name: the same as \\sum_t X
+                self.tokens[self.i:self.i + 1] = [Token("ident", "sum", tok.start, tok.start + 3),
+                                                  Token("op", "_", tok.start + 3, tok.start + 4),
+                                                  Token("ident", "t", tok.start + 4, tok.end)]
+            return self.read_sum_over_t()
         if word in self.functions:
             if not consumed:
                 self.take()
@@ -379,7 +566,7 @@ class Reader:
                 out.append(Piece(letter, tok.start + k, tok.start + k + 1))
             return out
         if consumed:
-            return self.emit_var(self.finish_var(_with_span(_split_ident(word), tok)))
+            return self.emit_var(self.finish_var(_with_span(self.split_ident(word), tok)))
         return self.emit_var(self.read_var())
 
     def split_letters(self, word: str) -> list[str] | None:
@@ -417,7 +604,7 @@ class Reader:
             var = self.finish_var(inner)
         elif tok.kind == "ident":
             self.take()
-            var = self.finish_var(_with_span(_split_ident(tok.value), tok))
+            var = self.finish_var(_with_span(self.split_ident(tok.value), tok))
         else:
             raise Refusal(f"expected a variable, got {_show(tok)}", tok.start)
         self.leave()
@@ -455,7 +642,9 @@ class Reader:
             return
         if tok.kind in ("ident", "num"):
             self.take()
-            if tok.value in TIME_WORDS:
+            if self.index is not None and tok.value == self.index[0]:
+                self.set_offset(var, self.index[1], tok)
+            elif tok.value in TIME_WORDS:
                 self.set_offset(var, TIME_WORDS[tok.value], tok)
             else:
                 self.extend_base(var, tok.value)
@@ -471,7 +660,7 @@ class Reader:
     def extend_base(self, var: _Var, word: str) -> None:
         if var.offset is not None:
             raise Refusal("a subscript after the time index", self.peek().start)
-        inner = _split_ident(word)
+        inner = self.split_ident(word)
         var.base = f"{var.base}_{inner.base}"
         if inner.offset is not None:
             var.offset = inner.offset
@@ -482,16 +671,19 @@ class Reader:
         tok = self.tokens[j]
         if tok.kind != "ident":
             return None
-        if tok.value in TIME_WORDS and tok.value != "t":
+        base = 0
+        if self.index is not None and tok.value == self.index[0]:
+            base = self.index[1]  # f_{k-1} inside \\prod_{k=...}: k stands for a step
+        elif tok.value in TIME_WORDS and tok.value != "t":
             return TIME_WORDS[tok.value], j + 1
-        if tok.value != "t":
+        elif tok.value != "t":
             return None
         sign, number = self.tokens[j + 1], self.tokens[min(j + 2, len(self.tokens) - 1)]
         if sign.kind == "op" and sign.value in "+-" and number.kind == "num" and number.value.isdigit() \
                 and len(number.value) <= 3:
             offset = int(number.value) * (1 if sign.value == "+" else -1)
-            return offset, j + 3
-        return 0, j + 1
+            return base + offset, j + 3
+        return base, j + 1
 
     def match_time_index(self, var: _Var) -> tuple[int, int] | None:
         """^{(t)}, ^(t), [t], (t) after a variable, taken only when the result is a vocabulary name."""
@@ -513,6 +705,8 @@ class Reader:
             return None
         offset, j = index
         for closer in reversed(closers):
+            if closer == "}" and self.is_transpose_letter(tokens[j]):
+                j += 1  # x^{(t)T}: the step, then a transpose (the identity on scalars)
             if not (tokens[j].kind == "op" and tokens[j].value == closer):
                 return None
             j += 1
@@ -570,7 +764,7 @@ class Reader:
         if tok.kind == "ident" and len(tok.value) > 1 and tok.value[0] == "d":
             self.take()
             rest = Token("ident", tok.value[1:], tok.start + 1, tok.end)
-            return self.finish_var(_with_span(_split_ident(rest.value), rest))
+            return self.finish_var(_with_span(self.split_ident(rest.value), rest))
         return None
 
     def resolve(self, var: _Var) -> str | None:
@@ -587,7 +781,9 @@ class Reader:
                     continue
                 base = "g"
             core = base + ("hat" if var.hat else "") + ("bar" if var.bar else "")
-            if var.offset is None:
+            if var.offset is None and var.bar and "_" in base and f"{base}_bar" in self.vocabulary:
+                name = f"{base}_bar"  # \\overline{w_{xi}} is w_xi_bar
+            elif var.offset is None:
                 name = core
             elif var.offset in TIME_SUFFIX:
                 name = f"{core}_{TIME_SUFFIX[var.offset]}"

@@ -23,6 +23,7 @@ MAX_FACTORIAL = 100
 MAX_DIGITS = 100  # digits in one written number
 MAX_RECURSION = 200  # reader frames (unary chains, exponents, groups)
 MAX_SIDES = 8  # expressions joined by '=' in one working line
+MAX_PRODUCT_STEPS = 4  # factors of a \prod over time steps (t-2 to t+1)
 
 
 # --------------------------------------------------------------------------------------- values
