@@ -215,6 +215,8 @@ class _Lexer:
         if text.startswith("**", pos):
             self.emit("op", "^", pos, pos + 2)
             self.pos += 2
+        elif ch in ".," and not text[pos + 1:].strip(_TRAILING_SPACE):
+            self.pos = len(text)  # a sentence's full stop (or comma) at the end of the answer
         elif text.startswith("+=", pos):  # w_xi_bar += ...: an update written as code
             self.emit("op", "=", pos, pos + 2)
             self.pos += 2
@@ -231,8 +233,6 @@ class _Lexer:
             self.emit("op", "^", pos, pos + 1)
             self.emit("num", _UNICODE_POWERS[ch], pos, pos + 1)
             self.pos += 1
-        elif ch in ".," and not text[pos + 1:].strip(_TRAILING_SPACE):
-            self.pos = len(text)  # a sentence's full stop (or comma) at the end of the answer
         else:
             raise Refusal(_unexpected_char_message(ch), pos)
 
