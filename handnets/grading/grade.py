@@ -363,7 +363,7 @@ class VerdictMemo:
 
 
 def _judge_expression(question: Question, submitted: Any, shown: str, source: str) -> Verdict:
-    result = parse_expression(_expression_text(submitted), vocabulary=question.names(), lhs=question.lhs)
+    result = parse_expression(_expression_text(submitted), vocabulary=question.names(), lhs=_own_quantity(question))
     if not result.ok:
         return _parse_failure(question, shown, result)
     definitions = question.definition_map()
@@ -392,6 +392,15 @@ def _judge_expression(question: Question, submitted: Any, shown: str, source: st
     return verdict
 
 
+def _own_quantity(question: Question) -> str | None:
+    """The name a left-hand side must read as: the key's ``lhs``, else the last part of the question's id
+    when it is a name (``lstm.w_xi_bar`` asks for w_xi_bar, so ``\\overline{w_{xi}} = ...`` is its own)."""
+    if question.lhs is not None:
+        return question.lhs
+    name = question.id.rsplit(".", 1)[-1]
+    return name if name.isidentifier() and not name.startswith("_") else None
+
+
 def _judge_big_o(question: Question, submitted: Any, shown: str, source: str) -> Verdict:
     result = parse_big_o(_expression_text(submitted), vocabulary=question.names())
     if not result.ok:
@@ -413,7 +422,7 @@ def _read_number(question: Question, submitted: Any, *, arithmetic: bool) -> tup
     if isinstance(submitted, int):
         value = sympy.Integer(submitted)
         return (value,), Reading(str(value))
-    if isinstance(submitted, Decimal):
+    if isinstance(submitted, (Decimal, float)):  # a float from a reader without parse_float=Decimal: as typed
         exact = to_fraction(submitted)
         value = sympy.Rational(exact.numerator, exact.denominator)
         return (value,), Reading(str(value))
@@ -486,6 +495,8 @@ def _read_shape(submitted: Any) -> tuple[int, ...] | ParseFailure:
         return tuple(submitted)
     if isinstance(submitted, str):
         return read_shape(submitted)
+    if isinstance(submitted, int) and not isinstance(submitted, bool):
+        return (submitted,)  # one number: a shape with one dimension (short of the expected ones)
     raise InputError(f"expected a shape such as [28, 28, 8] or \"28x28x8\", got {_kind(submitted)}")
 
 

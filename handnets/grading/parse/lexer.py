@@ -68,6 +68,7 @@ _LOOKALIKES = MappingProxyType({
     "Β": "B", "Ε": "E", "Η": "H", "Ι": "I", "Κ": "K", "Μ": "M", "Ν": "N", "Ρ": "P", "Τ": "T",
     "Χ": "X", "Ζ": "Z",
 })
+_MODULES = frozenset({"np", "numpy", "math", "torch", "jnp", "tf"})  # prefixes of functions in code
 _SINGLE_OPS = frozenset("+-*/^()[]{},='_")
 OPENERS = MappingProxyType({"(": ")", "[": "]", "{": "}"})
 
@@ -117,12 +118,17 @@ class _Lexer:
             elif ch in _DIGITS or (ch == "." and self.pos + 1 < n and text[self.pos + 1] in _DIGITS):
                 match = _NUMBER.match(text, self.pos)
                 assert match is not None  # a digit, or a point before a digit, always starts a number
+                if text.startswith(".", match.end()) and text[match.end() + 1:match.end() + 2].isdigit():
+                    raise Refusal("a second decimal point in one number", match.end())
                 self.emit("num", match.group(), self.pos, match.end())
                 self.pos = match.end()
             elif ch.isascii() and ch.isalpha():
                 match = _IDENT.match(text, self.pos)
                 assert match is not None  # an ASCII letter always starts a name
-                self.read_name(match.group(), self.pos, match.end())
+                if match.group() in _MODULES and text.startswith(".", match.end()) and text[match.end() + 1:match.end() + 2].isalpha():
+                    self.pos = match.end() + 1  # np.tanh is tanh: the module prefix of code (the name is still checked)
+                else:
+                    self.read_name(match.group(), self.pos, match.end())
             elif unicodedata.combining(ch) or _decomposed(ch) is not None:
                 self.read_marked_letter(ch)
             else:

@@ -44,6 +44,9 @@ _SEP_CLASS = "[ ,\u2009\u202f\u00a0]"
 _DIGIT_RUN = re.compile(rf"(?<![\d.])\d+(?:{_SEP_CLASS}\d+)+")
 _SPACED_DIGITS = re.compile(r"\d+(\s+)\d+")
 _COMMA_SPACE = re.compile(r"\d(,\s+)\d")
+_DOT_GROUPS = re.compile(r"(?<![\d.,])\d{1,3}(?:\.\d{3}){2,}(?![\d.,])")  # 138.357.544: two points, no decimal
+# Indian grouping: 13,83,57,544 (groups of two before the last three), unambiguous with two or more commas
+_INDIAN_GROUPS = re.compile(r"(?<![\d.,])\d{1,2}(?:,\d{2})+,\d{3}(?![\d,])")
 _POINT_THOUSANDS = re.compile(r"(?<![\d.,])\d{1,3}\.\d{3}(?![\d.])")
 _MAGNITUDES = MappingProxyType({
     "k": 3, "K": 3, "thousand": 3, "M": 6, "million": 6, "mio": 6, "B": 9, "bn": 9, "billion": 9,
@@ -56,7 +59,9 @@ _LABEL = re.compile(r"^\s*(?:(?:total|trainable|non-trainable|number\s+of)\s+)?"
 _APPROX_LEAD = re.compile(r"^\s*(?:≈|~|\\approx\b|\\sim\b|about\b|approx\.?|approximately\b|roughly\b|around\b)",
                           re.IGNORECASE)
 _UNIT_WORDS = ("trainable", "learnable", "parameters", "parameter", "params", "param", "weights", "weight",
-               "connections", "connection", "in total", "total", "values")
+               "connections", "connection", "in total", "total", "values", "filters", "filter", "biases", "bias",
+               "kernels", "kernel", "channels", "channel", "units", "unit", "neurons", "neuron", "inputs", "input",
+               "outputs", "output", "gates", "gate")
 _UNITS = re.compile(r"(?<![A-Za-z_])(?:" + "|".join(w.replace(" ", r"\s+") for w in _UNIT_WORDS) + r")(?![A-Za-z_])",
                     re.IGNORECASE)
 _WRAPPERS = re.compile(r"`|^\s*\*\*|\*\*\s*$|\$")  # markdown code and bold, TeX math
@@ -114,6 +119,9 @@ def _tidy(text: str, edits: dict[int, str], integer: bool) -> ParseFailure | Non
     lead = _APPROX_LEAD.match(text, label.end() if label else 0)
     if lead:
         _blank(edits, lead.start(), lead.end())
+    equals = re.match(r"\s*=", text)
+    if equals and not label:
+        _blank(edits, equals.start(), equals.end())  # "= 20362": the end of a working line, pasted alone
     for match in _UNITS.finditer(text):
         _blank(edits, match.start(), match.end())
     tidied = "".join(edits.get(i, ch) for i, ch in enumerate(text))
@@ -127,7 +135,13 @@ def _tidy(text: str, edits: dict[int, str], integer: bool) -> ParseFailure | Non
         if match.start(1) not in edits:
             return ParseFailure(f"{_quote(text, match)} is ambiguous: a comma followed by a space is neither a thousands "
                                 "separator nor an operator; write the number without it", match.start(1), text)
+    for match in (*_DOT_GROUPS.finditer(text), *_INDIAN_GROUPS.finditer(text)):
+        for offset, ch in enumerate(match.group()):
+            if not ch.isdigit():
+                edits[match.start() + offset] = ""
     for match in _DIGIT_RUN.finditer(text):
+        if all(edits.get(i) == "" for i in range(match.start(), match.end()) if not text[i].isdigit()):
+            continue  # already read as Indian grouping
         failure = _group(text, match, edits)
         if failure is not None:
             return failure
@@ -138,6 +152,8 @@ def _tidy(text: str, edits: dict[int, str], integer: bool) -> ParseFailure | Non
                                 "or put an operator between them", match.start(), text)
     if integer:
         for match in _POINT_THOUSANDS.finditer(text):
+            if edits.get(match.start() + match.group().index(".")) == "":
+                continue
             whole, frac = match.group().split(".")
             return ParseFailure(f"'{match.group()}' is ambiguous in a whole-number answer: the point may be a decimal "
                                 f"point or a thousands separator; write {whole}{frac} or {whole}", match.start(), text)

@@ -45,8 +45,10 @@ def read_matrix(text: str) -> tuple[tuple[sympy.Rational, ...], ...] | ParseFail
     if lhs and re.search(r"[\[\\(&;\n]", body[lhs.end():]):
         body = " " * lhs.end() + body[lhs.end():]  # blanks keep positions
     environment = _ENVIRONMENT.search(body)
-    if environment:
-        rows = [(row, environment.start(2) + start) for row, start in _split(environment.group(2), r"\\\\")]
+    if environment or ("&" in body and "\\begin" not in body):
+        # an environment, or its rows alone: 6 & 5 \\ 3 & 8
+        inner, offset = (environment.group(2), environment.start(2)) if environment else (body, 0)
+        rows = [(row, offset + start) for row, start in _split(inner, r"\\\\")]
         cells = [[(cell, start + s) for cell, s in _split(row, "&")] for row, start in rows]
     else:
         cells = _plain_cells(_DELIMITERS.sub(lambda m: " " * len(m.group()), body))
@@ -87,13 +89,17 @@ def _plain_cells(body: str) -> list[list[tuple[str, int]]] | str:
     wrapped = _WRAPPER.match(body)
     if wrapped:
         body = " " * wrapped.start(1) + wrapped.group(1) + " " * (len(body) - wrapped.end(1))
+    if body.strip().startswith("{{"):  # Mathematica: {{4, 4}, {0, 0}}
+        body = body.replace("{", "[").replace("}", "]")
     stripped = body.strip()
+    if body.count("[") != body.count("]"):
+        return "the brackets of the matrix do not match"
+    if stripped.startswith("[[") and _closing(stripped) != len(stripped) - 1:
+        return "expected one matrix; this answer has more than one bracketed part"
     if stripped.startswith("[[") or (stripped.startswith("[") and "[" in stripped[1:] and ";" not in stripped):
         # Python lists: [[4, 4], [0, 0]] (rows in brackets, cells by commas)
         inner_start = body.index("[") + 1
         inner_end = body.rindex("]")
-        if body.count("[") != body.count("]"):
-            return "the brackets of the matrix do not match"
         if stripped.startswith("[["):
             rows = [(m.group(1), inner_start + m.start(1)) for m in re.finditer(r"\[([^\[\]]*)\]", body[inner_start:inner_end])]
         else:  # [6, 5] newline [3, 8]: one bracketed row per line
@@ -103,10 +109,22 @@ def _plain_cells(body: str) -> list[list[tuple[str, int]]] | str:
         # MATLAB: [4 4; 0 0]
         start, end = body.index("[") + 1, body.rindex("]")
         return [_cells(row, start + s) for row, s in _split(body[start:end], ";")]
+    if ";" in stripped and "[" not in stripped:  # MATLAB without brackets: 4 4; 0 0
+        return [_cells(row, s) for row, s in _split(body, ";")]
     if "\n" in stripped:
         return [_cells(row, s) for row, s in _split(body, r"\n")]
     return ("expected a matrix written as rows: [[4, 4], [0, 0]], [4 4; 0 0], "
             "\\begin{bmatrix} 4 & 4 \\\\ 0 & 0 \\end{bmatrix}, or one row per line")
+
+
+def _closing(text: str) -> int:
+    """Where the bracket that opens ``text`` closes (-1 when it never does)."""
+    depth = 0
+    for index, ch in enumerate(text):
+        depth += (ch == "[") - (ch == "]")
+        if depth == 0:
+            return index
+    return -1
 
 
 def _cells(row: str, start: int) -> list[tuple[str, int]]:
@@ -117,7 +135,8 @@ def _cells(row: str, start: int) -> list[tuple[str, int]]:
 
 
 _SHAPE_SEPARATORS = re.compile(r"\\times|\\cdot|[×x*X·⋅,]|\bby\b")
-_SHAPE_NOISE = re.compile(r"\\left|\\right|\\[,;!]|[$`]|\.\s*$")
+_SHAPE_NOISE = re.compile(r"\\left|\\right|\\[,;!]|[$`]|\.\s*$|\((?=[^()]*[A-Za-z])(?![^()]*None)[^()]*\)\s*$")
+_TORCH_SIZE = re.compile(r"^\s*(?:torch\.)?Size\s*\(\s*\[(.*)\]\s*\)\s*$")
 
 
 def read_shape(text: str) -> tuple[int, ...] | ParseFailure:
@@ -129,11 +148,18 @@ def read_shape(text: str) -> tuple[int, ...] | ParseFailure:
     if len(text) > 200:
         return ParseFailure(f"{expected}; got {len(text)} characters", 200, text)
     body = _SHAPE_NOISE.sub(" ", text).strip()
+    if "=" in body and re.search(r"[A-Za-z]", body[:body.rindex("=")]):
+        body = body[body.rindex("=") + 1:].strip()  # H x W x C = 28 x 28 x 8
+    torch = _TORCH_SIZE.match(body)
+    if torch:
+        body = torch.group(1)
     if body[:1] in "([" and body[-1:] in ")]":
         body = body[1:-1]
     items = [item.strip() for item in _SHAPE_SEPARATORS.split(body)]
     if len(items) > 1 and items[0] == "None":
-        items = items[1:]
+        items = items[1:]  # Keras' batch dimension
+    elif torch and len(items) == 4 and items[0] == "1":
+        items = items[1:]  # torch.Size([1, C, H, W]): a batch of one
     if not items or not all(re.fullmatch(r"\d{1,9}", item) for item in items):
         return ParseFailure(f"{expected}, got {text.strip()[:60]!r}", None, text)
     return tuple(int(item) for item in items)

@@ -768,7 +768,19 @@ class Reader:
         return None
 
     def resolve(self, var: _Var) -> str | None:
-        """The vocabulary name a variable means, or None."""
+        """The vocabulary name a variable means, or None.
+
+        Code's ``dX`` for dL/dX (``dc_t``, ``dh[t]``, ``dW_xi``) is an error signal, read only when the
+        name without the ``d`` is a variable and the name with it is not (``d`` alone, or ``dk`` in a
+        big-O answer, is untouched).
+        """
+        found = self.resolve_as_written(var)
+        if found is not None or var.bar or var.local or len(var.base) < 2 or var.base[0] != "d":
+            return found
+        code_style = _Var(var.base[1:], var.start, var.end, var.offset, True, var.hat, var.tilde)
+        return self.resolve_as_written(code_style)
+
+    def resolve_as_written(self, var: _Var) -> str | None:
         bases = [var.base]
         if var.base != var.base.lower():
             bases.append(var.base.lower())
