@@ -126,6 +126,20 @@ LATEX_SPACING = [
     (r"\[o_t \tanh(c_t)\]", o_t * tanh(c_t)),
 ]
 
+CODE_STYLE = [
+    # dX for dL/dX, as in code (only where X is a variable and dX is not a name)
+    ("dc_t", cbar_t),
+    ("dh[t] * o[t]", hbar_t * o_t),
+    ("dc[t+1] * f[t+1]", cbar_next * f_next),
+    ("do_t", S["obar_t"]),
+    ("df[t]", S["fbar_t"]),
+    ("dc[t-2]", S["cbar_prev2"]),
+    ("dL_dh_t", S["dL_dh_t"]),
+    ("np.tanh(c[t])", tanh(c_t)),
+    ("torch.sigmoid(x_t)", sigmoid(x_t)),
+    ("math.exp(x_t)", sympy.exp(x_t)),
+]
+
 LEFT_SIDES = [
     (r"\bar{c}_t = " + "hbar_t*o_t*(1 - tanh(c_t)**2) + cbar_next*f_next", "cbar_t"),
     (r"\overline{c_t} = " + "hbar_t*o_t*(1 - tanh(c_t)**2) + cbar_next*f_next", "cbar_t"),
@@ -167,15 +181,39 @@ def test_parse_latex_spacing_and_wrappers_change_nothing(text: str, expected: sy
     assert read(text) == expected
 
 
+@pytest.mark.parametrize(("text", "expected"), CODE_STYLE)
+def test_parse_code_style_names_read_as_error_signals(text: str, expected: sympy.Expr) -> None:
+    assert read(text) == expected
+
+
+def test_parse_code_style_d_leaves_big_o_sizes_alone() -> None:
+    from handnets.grading.parse import make_vocabulary, parse_big_o
+
+    d, k = sympy.Symbol("d", positive=True), sympy.Symbol("k", positive=True)
+    result = parse_big_o("O(dk + d)", vocabulary=make_vocabulary("dkHW", base={}))
+    assert isinstance(result, ParseSuccess) and result.expr == d * k + d
+
+
 @pytest.mark.parametrize(("text", "lhs"), LEFT_SIDES)
 def test_parse_left_side_naming_the_question_is_dropped(text: str, lhs: str) -> None:
     result = parse_expression(text, lhs=lhs)
     assert isinstance(result, ParseSuccess) and result.sides == (CBAR,)
 
 
-def test_parse_weight_bar_left_side_reads_as_its_name() -> None:
-    result = parse_expression(r"\overline{w_{xi}} = \bar{i}_t x_t", lhs="w_xi_bar")
-    assert isinstance(result, ParseSuccess) and result.expr == ibar_t * x_t
+@pytest.mark.parametrize("text", [r"\overline{w_{xi}} = \bar{i}_t x_t", "dW_xi += di[t] * x[t]", "w_xi_bar += ibar_t x_t",
+                                  r"\frac{\partial L}{\partial w_{xi}} = \bar{i}_t x_t"])
+def test_parse_weight_bar_left_side_reads_as_its_name(text: str) -> None:
+    result = parse_expression(text, lhs="w_xi_bar")
+    assert isinstance(result, ParseSuccess) and result.sides == (ibar_t * x_t,)
+
+
+def test_judge_question_without_lhs_takes_its_own_quantity_from_its_id() -> None:
+    from handnets.grading.grade import judge_answer
+    from handnets.grading.key import load_key
+
+    question = load_key("homework").question("lstm.w_xi_bar")
+    assert judge_answer(question, r"\overline{w_{xi}} = \bar{i}_t i_t (1-i_t) x_t").verdict == "correct"
+    assert judge_answer(question, r"\overline{w_{hi}} = \bar{i}_t i_t (1-i_t) x_t").verdict == "invalid"
 
 
 def test_parse_equals_chain_keeps_every_side() -> None:

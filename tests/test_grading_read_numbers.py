@@ -55,6 +55,13 @@ READ = [
     ("8 448 + 257 = 8 705", (8705, 8705)),
     ("20 × 128 + 128 × 128 ≈ 19 000", (18944, 19000)),
     ("2**3", (8,)),
+    ("8 filters × (5×5×3 weights + 1 bias) = 608", (608, 608)),
+    ("608 params (600 weights + 8 biases)", (608,)),
+    ("138.357.544", (138357544,)),
+    ("13,83,57,544", (138357544,)),
+    ("= 20362", (20362,)),
+    ("20362;", (20362,)),
+    ("Total params = 30,977", (30977,)),
     ("4*(16*32 + 32*32 + 32)", (6272,)),
 ]
 
@@ -86,6 +93,9 @@ AMBIGUOUS = [
     ("lots", "unknown name 'lots'", 0),
     ("lambda: 1", "", None),
     ("twenty thousand", "unknown name", 0),
+    ("20362 (or 20490 with PyTorch)", "give one answer", 6),
+    ("20362 or 20490", "unknown name 'or'", 6),
+    ("1.234.5", "a second decimal point", 5),
 ]
 
 
@@ -132,6 +142,7 @@ VERDICTS = [
     ("conv.params", "608 parameters", "correct", "correct"),
     ("conv.params", "601 = 601", "incorrect", "incorrect"),
     ("params.classifier.lstm", "6272 / 6400", "invalid", "invalid"),
+    ("params.rnn_20_128_10", 20362.0, "correct", "correct"),
 ]
 
 

@@ -38,6 +38,9 @@ MATRICES = [
     ("4, 4\n0, 0", A_L1),
     ("[4, 4]\n[0, 0]", A_L1),
     ("3.5 2\n1.5 3.75\n", AVG),
+    (r"4 & 4 \\ 0 & 0", A_L1),
+    ("{{4, 4}, {0, 0}}", A_L1),
+    ("4 4; 0 0", A_L1),
 ]
 
 
@@ -56,6 +59,7 @@ MATRIX_REFUSALS = [
     (r"\begin{bmatrix} 4 & \begin{bmatrix} 1 \end{bmatrix} \end{bmatrix}", "an entry of the matrix"),
     (r"\begin{bmatrix}" * 2000, "characters long"),
     ("[" + "; ".join(["1"] * (MAX_ROWS + 1)) + "]", f"at most {MAX_ROWS} rows"),
+    ("[[4, 4], [0, 0]], [[0, 0], [1, 1]]", "expected one matrix"),
 ]
 
 
@@ -91,6 +95,9 @@ SHAPES = [
     "[28, 28, 8]",
     "(28,28,8)",
     r"28 \cdot 28 \cdot 8",
+    "[None, 28, 28, 8]",
+    "28 x 28 x 8 (H x W x C)",
+    "H x W x C = 28 x 28 x 8",
 ]
 
 
@@ -99,7 +106,11 @@ def test_read_shape_reads_28_28_8(text: str) -> None:
     assert read_shape(text) == (28, 28, 8)
 
 
-@pytest.mark.parametrize("text", ["big", "None", "28 by", "(28, 28, -8)", "28x28x" + "8" * 300, "28.5 x 28 x 8"])
+def test_read_shape_drops_torch_batch_of_one() -> None:
+    assert read_shape("torch.Size([1, 8, 28, 28])") == (8, 28, 28)
+
+
+@pytest.mark.parametrize("text", ["28x28x8 (or 8x28x28)", "big", "None", "28 by", "(28, 28, -8)", "28x28x" + "8" * 300, "28.5 x 28 x 8"])
 def test_read_shape_refuses_what_is_not_a_shape(text: str) -> None:
     assert isinstance(read_shape(text), ParseFailure)
 
@@ -114,6 +125,7 @@ def test_read_shape_refuses_what_is_not_a_shape(text: str) -> None:
         ("conv.output_shape", "(None, 28, 28, 8)", "correct"),
         ("conv.output_shape", "(None, 28, 28)", "incorrect"),
         ("conv.output_shape", "big", "invalid"),
+        ("conv.output_shape", 28, "incorrect"),
     ],
 )
 def test_judge_tables_typed_as_text(question: str, answer: str, verdict: str) -> None:

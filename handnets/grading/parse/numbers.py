@@ -32,7 +32,7 @@ from types import MappingProxyType
 from handnets.grading.parse.expression import parse_expression
 from handnets.grading.parse.values import MAX_LENGTH, ParseFailure, ParseResult, ParseSuccess
 
-__all__ = ["read_number"]
+__all__ = ["read_number", "HEDGE"]
 
 # The separators a thousands group may follow, by name for messages.
 _SEPARATORS = MappingProxyType({
@@ -65,6 +65,7 @@ _UNIT_WORDS = ("trainable", "learnable", "parameters", "parameter", "params", "p
 _UNITS = re.compile(r"(?<![A-Za-z_])(?:" + "|".join(w.replace(" ", r"\s+") for w in _UNIT_WORDS) + r")(?![A-Za-z_])",
                     re.IGNORECASE)
 _WRAPPERS = re.compile(r"`|^\s*\*\*|\*\*\s*$|\$")  # markdown code and bold, TeX math
+HEDGE = re.compile(r"\b(?:or|either|maybe|perhaps|possibly|else|otherwise)\b", re.IGNORECASE)  # a second answer
 _REMARK = re.compile(r"\((?=[^()]*[A-Za-z])[^()]*\)\s*\.?\s*$")
 _TRAILING = re.compile(r"[.,;:!]+\s*$")
 
@@ -112,6 +113,8 @@ def _tidy(text: str, edits: dict[int, str], integer: bool) -> ParseFailure | Non
         _blank(edits, match.start(), match.end())
     remark = _REMARK.search(text)
     if remark and re.search(r"\d", text[:remark.start()]):
+        if HEDGE.search(remark.group()):
+            return ParseFailure("give one answer: the remark in brackets offers another", remark.start(), text)
         _blank(edits, remark.start(), remark.end())  # 20,362 (W_xh 2560, W_hh 16384, ...): a remark
     label = _LABEL.match(text)
     if label and not re.search(r"\d", label.group()):

@@ -18,7 +18,7 @@ import re
 
 import sympy
 
-from handnets.grading.parse.numbers import read_number
+from handnets.grading.parse.numbers import HEDGE, read_number
 from handnets.grading.parse.values import MAX_LENGTH, ParseFailure
 
 __all__ = ["read_matrix", "read_shape", "MAX_ROWS"]
@@ -147,6 +147,8 @@ def read_shape(text: str) -> tuple[int, ...] | ParseFailure:
     expected = 'expected a shape such as [28, 28, 8], "28x28x8" or "28 by 28 by 8"'
     if len(text) > 200:
         return ParseFailure(f"{expected}; got {len(text)} characters", 200, text)
+    if HEDGE.search(text):
+        return ParseFailure("give one shape: this answer offers another", HEDGE.search(text).start(), text)
     body = _SHAPE_NOISE.sub(" ", text).strip()
     if "=" in body and re.search(r"[A-Za-z]", body[:body.rindex("=")]):
         body = body[body.rindex("=") + 1:].strip()  # H x W x C = 28 x 28 x 8
