@@ -433,7 +433,7 @@ def _read_number(question: Question, submitted: Any, *, arithmetic: bool) -> tup
     result = read_number(submitted, integer=question.type == "integer")
     if not result.ok:
         return result
-    return result.sides, Reading(" = ".join(str(side) for side in result.sides))
+    return result.sides, Reading(" = ".join(str(side) for side in result.sides), result.expr)
 
 
 def _judge_sides(question: Question, shown: str, sides: tuple[sympy.Expr, ...], reading: Reading,
