@@ -295,3 +295,11 @@ def test_parse_reads_back_sympy_and_homework_latex(expr: sympy.Expr) -> None:
 def test_parse_reads_back_unicode_operators_and_latex_spacing(expr: sympy.Expr) -> None:
     text = echo.latex(expr).replace(" ", r"\, ").replace("-", "−")
     assert read(text) == expr, text
+
+
+@settings(max_examples=40, deadline=None)
+@given(_expressions())
+def test_parse_reads_back_carets_and_juxtaposition(expr: sympy.Expr) -> None:
+    # o_t*tanh(c_t)**2 written as o_t tanh(c_t)^2, the way it is typed in a web form
+    text = sympy.sstr(expr).replace("**", "^").replace("*", " ")
+    assert read(text) == expr, text

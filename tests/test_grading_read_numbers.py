@@ -161,3 +161,13 @@ def test_judge_working_line_names_the_wrong_step(key) -> None:
 def test_judge_number_refusal_points_into_the_answer(key) -> None:
     result = judge_answer(key.question("params.rnn_20_128_10"), "3 + 20 36")
     assert result.verdict == "invalid" and "at character 5" in result.feedback
+
+
+def test_judge_rounded_count_within_the_keys_tolerance() -> None:
+    from dataclasses import replace
+
+    question = load_key("homework").question("params.vgg16")
+    rounded = replace(question, options=replace(question.options, rel_tol=Fraction(1, 100)))
+    assert [judge_answer(rounded, text).verdict for text in ("138M", "138 million", "1.38e8", "140M")] == \
+        ["correct", "correct", "correct", "incorrect"]
+    assert judge_answer(question, "138M").verdict == "incorrect"  # exact unless the key says otherwise

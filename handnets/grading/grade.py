@@ -9,7 +9,10 @@ Each answer is judged in isolation and always gets a verdict, never an exception
 - ``missing``: no answer; ``manual``: free text kept for a human.
 
 Every judged answer echoes how it was read (plain, pretty and LaTeX), so a student can see that
-``xy`` was read as ``x*y``.
+``xy`` was read as ``x*y``; the echoes are printed when a report shows them, never while judging.
+Text answers are read by ``handnets.grading.parse``: expressions, numbers (thousands groups, units,
+working lines whose every side is judged), matrices and shapes. A caller grading many sheets passes
+a ``VerdictMemo``, so a repeated answer is served before it is read again.
 """
 
 from __future__ import annotations
@@ -467,9 +470,13 @@ def _judge_integer(question: Question, submitted: Any, shown: str, source: str) 
         return _invalid(question, shown, f"this reads as {reading.plain}, not a whole number: '/' is a division; "
                                          "give one count")
 
+    options = question.options
+    tolerant = bool(options.abs_tol or options.rel_tol)  # a rounded count (138M) where the key allows one
+
     def judge(expected: Any, value: sympy.Expr) -> Equivalence:
-        if isinstance(expected, sympy.Expr) and not expected.is_Integer:
-            return judge_number(expected, value)  # a step of a working line may be a fraction
+        if tolerant or (isinstance(expected, sympy.Expr) and not expected.is_Integer):
+            # a step of a working line may be a fraction
+            return judge_number(expected, value, abs_tol=options.abs_tol, rel_tol=options.rel_tol)
         return judge_integer(int(expected), value)
 
     return _judge_sides(question, shown, sides, reading, judge)
