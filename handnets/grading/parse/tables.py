@@ -108,7 +108,7 @@ def _plain_cells(body: str) -> list[list[tuple[str, int]]] | str:
     if stripped.startswith("[") and stripped.endswith("]"):
         # MATLAB: [4 4; 0 0]
         start, end = body.index("[") + 1, body.rindex("]")
-        return [_cells(row, start + s) for row, s in _split(body[start:end], ";")]
+        return [_cells(row, start + s) for row, s in _split(body[start:end], ";|\n")]  # [6 5; 3 8], or a line each
     if ";" in stripped and "[" not in stripped:  # MATLAB without brackets: 4 4; 0 0
         return [_cells(row, s) for row, s in _split(body, ";")]
     if "\n" in stripped:
@@ -134,7 +134,10 @@ def _cells(row: str, start: int) -> list[tuple[str, int]]:
     return [(cell, s) for cell, s in cells if cell.strip()] if separator != "," else cells
 
 
-_SHAPE_SEPARATORS = re.compile(r"\\times|\\cdot|[×x*X·⋅,]|\bby\b")
+_SHAPE_SEPARATORS = re.compile(r"\\times|\\cdot|[×x*X·⋅,]|\bby\b|(?<=\d)\s+(?=\d)")  # [28 28 8] as numpy prints it
+_SHAPE_WORDS = re.compile(r"\s*(?:feature\s+maps?|activations?|channels?|outputs?|volume|tensor|image|shape)\s*\.?\s*$",
+                          re.IGNORECASE)
+_AT_NOTATION = re.compile(r"^\s*(\d{1,9})\s*@\s*(\d{1,9})\s*[x×X*]\s*(\d{1,9})\s*$")  # 8@28x28: C@HxW
 _SHAPE_NOISE = re.compile(r"\\left|\\right|\\[,;!]|[$`]|\.\s*$|\((?=[^()]*[A-Za-z])(?![^()]*None)[^()]*\)\s*$")
 _TORCH_SIZE = re.compile(r"^\s*(?:torch\.)?Size\s*\(\s*\[(.*)\]\s*\)\s*$")
 
@@ -149,7 +152,10 @@ def read_shape(text: str) -> tuple[int, ...] | ParseFailure:
         return ParseFailure(f"{expected}; got {len(text)} characters", 200, text)
     if HEDGE.search(text):
         return ParseFailure("give one shape: this answer offers another", HEDGE.search(text).start(), text)
-    body = _SHAPE_NOISE.sub(" ", text).strip()
+    body = _SHAPE_WORDS.sub("", _SHAPE_NOISE.sub(" ", text)).strip()
+    at = _AT_NOTATION.match(body)
+    if at:
+        return int(at.group(2)), int(at.group(3)), int(at.group(1))
     if "=" in body and re.search(r"[A-Za-z]", body[:body.rindex("=")]):
         body = body[body.rindex("=") + 1:].strip()  # H x W x C = 28 x 28 x 8
     torch = _TORCH_SIZE.match(body)
