@@ -303,3 +303,31 @@ def test_parse_reads_back_carets_and_juxtaposition(expr: sympy.Expr) -> None:
     # o_t*tanh(c_t)**2 written as o_t tanh(c_t)^2, the way it is typed in a web form
     text = sympy.sstr(expr).replace("**", "^").replace("*", " ")
     assert read(text) == expr, text
+
+
+@settings(max_examples=60, deadline=None)
+@given(_expressions())
+def test_parse_reads_back_the_one_line_pretty_print(expr: sympy.Expr) -> None:
+    # what handnets' own reports show (cₜ, h̅ₜ, ⋅): a student may paste it back
+    text = echo.pretty(expr)
+    if "\n" not in text:
+        assert read(text) == expr, text
+
+
+UNICODE_SUBSCRIPTS = [
+    ("cₜ", c_t),
+    ("hₜ₋₁", h_prev),
+    ("c̅ₙₑₓₜ", cbar_next),
+    ("h̅ₜ⋅tanh(cₜ)", hbar_t * tanh(c_t)),
+    ("w_yᵀ hₜ", S["w_y"] * h_t),
+    ("c^{<t>}", c_t),
+    (r"c^{\langle t+1 \rangle}", c_next := S["c_next"]),
+    (r"{\bar{h}}_t", hbar_t),
+    (r"\nabla_{c_t} L", cbar_t),
+    (r"\nabla_{c_{t+1}} \mathcal{L}", cbar_next),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), UNICODE_SUBSCRIPTS)
+def test_parse_unicode_subscripts_and_other_index_styles(text: str, expected: sympy.Expr) -> None:
+    assert read(text) == expected

@@ -135,3 +135,8 @@ def test_read_shape_refuses_what_is_not_a_shape(text: str) -> None:
 )
 def test_judge_tables_typed_as_text(question: str, answer: str, verdict: str) -> None:
     assert judge_answer(load_key("homework").question(question), answer).verdict == verdict
+
+
+@pytest.mark.parametrize("text", ["((4, 4), (0, 0))", "Matrix([[4, 4], [0, 0]])", "[[4 4] [0 0]]", "[[4. 4.]\n [0. 0.]]"])
+def test_read_matrix_reads_code_printouts(text: str) -> None:
+    assert read_matrix(text) == tuple(tuple(sympy.Integer(v) for v in row) for row in A_L1)

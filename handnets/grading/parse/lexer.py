@@ -46,7 +46,7 @@ _OPERATOR_COMMANDS = MappingProxyType({
 _KNOWN_COMMANDS = frozenset({
     "frac", "dfrac", "tfrac", "cfrac", "sqrt", "bar", "overline", "tilde", "widetilde", "hat",
     "widehat", "delta", "partial", "sigma", "tanh", "exp", "log", "ln", "Theta", "prime",
-    "cosh", "sinh", "sech", "sum", "prod", "max", "min", "dot",
+    "cosh", "sinh", "sech", "sum", "prod", "max", "min", "dot", "nabla",
 })
 _UNICODE_OPERATORS = MappingProxyType({
     "⊙": "*", "·": "*", "⋅": "*", "×": "*", "∘": "*", "∗": "*", "•": "*",
@@ -69,7 +69,7 @@ _LOOKALIKES = MappingProxyType({
     "Χ": "X", "Ζ": "Z",
 })
 _MODULES = frozenset({"np", "numpy", "math", "torch", "jnp", "tf"})  # prefixes of functions in code
-_SINGLE_OPS = frozenset("+-*/^()[]{},='_")
+_SINGLE_OPS = frozenset("+-*/^()[]{},='_<>")  # < and > only close a time index: c^{<t>}
 OPENERS = MappingProxyType({"(": ")", "[": "]", "{": "}"})
 
 
@@ -131,6 +131,8 @@ class _Lexer:
                     self.read_name(match.group(), self.pos, match.end())
             elif unicodedata.combining(ch) or _decomposed(ch) is not None:
                 self.read_marked_letter(ch)
+            elif ch in _SUBSCRIPTS:
+                self.read_subscripts()
             else:
                 self.read_symbol(ch)
         if self.depth > 0:
@@ -165,6 +167,8 @@ class _Lexer:
             self.emit("op", _OPERATOR_COMMANDS[name], start, end)
         elif name == "prime":
             self.emit("op", "'", start, end)
+        elif name in ("langle", "rangle"):
+            self.emit("op", "<" if name == "langle" else ">", start, end)
         elif name in ("top", "intercal"):
             self.emit("cmd", "top", start, end)
         elif name in _KNOWN_COMMANDS:
@@ -204,6 +208,22 @@ class _Lexer:
             self.pos += 1
         self.emit_marked(letter, pos, [(_mark(m, pos), pos) for m in marks] + after)
 
+    def read_subscripts(self) -> None:
+        """cₜ₋₁, c̅ₙₑₓₜ (as sympy's pretty printer writes them): the run is the subscript _{t-1}."""
+        start = self.pos
+        while self.pos < len(self.text) and self.text[self.pos] in _SUBSCRIPTS:
+            self.pos += 1
+        if not self.tokens or self.tokens[-1].end != start or not (
+                self.tokens[-1].kind == "ident" or (self.tokens[-1].kind == "op" and self.tokens[-1].value == "}")):
+            raise Refusal("a subscript letter must follow a name, as in cₜ", start)
+        inner = _Lexer("".join(_SUBSCRIPTS[ch] for ch in self.text[start:self.pos]))
+        inner.run()
+        self.emit("op", "_", start, start)
+        self.emit("op", "{", start, start)
+        for tok in inner.tokens[:-1]:  # one subscript character is one ASCII character: positions shift by start
+            self.emit(tok.kind, tok.value, start + tok.start, start + tok.end)
+        self.emit("op", "}", self.pos, self.pos)
+
     def emit_marked(self, letter: str, start: int, marks: list[tuple[str, int]]) -> None:
         """``letter`` under ``marks`` as the LaTeX it stands for: \\hat{\\bar{y}}, outermost mark last."""
         for decoration, at in reversed(marks):
@@ -235,6 +255,10 @@ class _Lexer:
         elif ch in _UNICODE_COMMANDS:
             self.emit("cmd", _UNICODE_COMMANDS[ch], pos, pos + 1)
             self.pos += 1
+        elif ch == "ᵀ":  # w_yᵀ: a transpose
+            self.emit("op", "^", pos, pos + 1)
+            self.emit("ident", "T", pos, pos + 1)
+            self.pos += 1
         elif ch in _UNICODE_POWERS:
             self.emit("op", "^", pos, pos + 1)
             self.emit("num", _UNICODE_POWERS[ch], pos, pos + 1)
@@ -246,6 +270,8 @@ class _Lexer:
 # Combining marks a student's keyboard or a pasted formula puts on a letter, as the LaTeX they mean.
 _MARKS = MappingProxyType({"\u0304": "bar", "\u0305": "bar", "\u0302": "hat", "\u0303": "tilde"})
 _TRAILING_SPACE = "".join(_SPACES) + "`"
+_SUBSCRIPTS = MappingProxyType(dict(zip(
+    "ₜₓₕᵢₒₑₙₚᵣᵥₐₛₘₗₖⱼᵤ₀₁₂₃₄₅₆₇₈₉₊₋₍₎", "txhioenprvasmlkju0123456789+-()")))
 
 
 def _mark(ch: str, pos: int) -> str:

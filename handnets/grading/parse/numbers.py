@@ -37,9 +37,9 @@ __all__ = ["read_number", "HEDGE"]
 # The separators a thousands group may follow, by name for messages.
 _SEPARATORS = MappingProxyType({
     " ": "a space", "\u2009": "a thin space", "\u202f": "a narrow no-break space", "\u00a0": "a no-break space",
-    ",": "a comma",
+    ",": "a comma", "_": "an underscore",
 })
-_SEP_CLASS = "[ ,\u2009\u202f\u00a0]"
+_SEP_CLASS = "[ ,_\u2009\u202f\u00a0]"  # _ as in Python's 20_362
 # A run of digits split by single separators (the run is then checked group by group).
 _DIGIT_RUN = re.compile(rf"(?<![\d.])\d+(?:{_SEP_CLASS}\d+)+")
 _SPACED_DIGITS = re.compile(r"\d+(\s+)\d+")

@@ -30,7 +30,8 @@ _ENVIRONMENT = re.compile(
     r"(?:\s*\{[lcr|\s]*\})?(.*?)\\end\s*\{\s*\1\s*\}",
     re.DOTALL,
 )
-_WRAPPER = re.compile(r"^\s*(?:np\.|numpy\.)?(?:array|matrix|tensor|torch\.tensor)\s*\((.*)\)\s*$", re.DOTALL)
+_WRAPPER = re.compile(r"^\s*(?:np\.|numpy\.|torch\.|sympy\.|sp\.)?(?:array|matrix|tensor)\s*\((.*)\)\s*$",
+                      re.DOTALL | re.IGNORECASE)
 _DELIMITERS = re.compile(r"\\(?:left|right|big|Big|bigg|Bigg)[lr]?\s*|\\[,;!:]|\\quad|[$`]")
 _LHS = re.compile(r"^[^=]*=(?=[^=]*$)", re.DOTALL)  # a left-hand side such as a^{[l+1]} =
 
@@ -91,6 +92,8 @@ def _plain_cells(body: str) -> list[list[tuple[str, int]]] | str:
         body = " " * wrapped.start(1) + wrapped.group(1) + " " * (len(body) - wrapped.end(1))
     if body.strip().startswith("{{"):  # Mathematica: {{4, 4}, {0, 0}}
         body = body.replace("{", "[").replace("}", "]")
+    if body.strip().startswith("(("):  # a tuple of tuples: ((4, 4), (0, 0))
+        body = body.replace("(", "[").replace(")", "]")
     stripped = body.strip()
     if body.count("[") != body.count("]"):
         return "the brackets of the matrix do not match"

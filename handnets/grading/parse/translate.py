@@ -238,6 +238,10 @@ class Reader:
         if tok.kind == "num":
             self.take()
             return _number(tok)
+        if tok.kind == "op" and tok.value == "{" and self.peek(1).kind == "cmd" and self.peek(1).value in _DECORATIONS:
+            braced = self.read_braced_var()
+            if braced is not None:
+                return braced
         if tok.kind == "op" and tok.value in "([{":
             return self.read_group()
         if tok.kind == "cmd":
@@ -247,6 +251,19 @@ class Reader:
         if tok.kind == "op" and tok.value == "_":
             raise Refusal("a subscript '_' needs a name before it", tok.start)
         raise Refusal(f"expected a number, a name or '(', got {_show(tok)}", tok.start)
+
+    def read_braced_var(self) -> list[Piece] | None:
+        """{\\bar{h}}_t: a decorated variable in braces with its index outside; None if it is not one."""
+        save = self.i
+        self.take()
+        try:
+            var = self.read_var()
+            closer = self.expect_op("}")
+        except Refusal:
+            self.i = save
+            return None
+        var.end = closer.end
+        return self.emit_var(self.finish_var(var))
 
     def read_command(self, tok: Token) -> list[Piece]:
         name = tok.value
@@ -266,6 +283,8 @@ class Reader:
             return self.read_product_over_steps()
         if name == "dot":
             return self.read_dotted()
+        if name == "nabla":
+            return self.read_nabla()
         if name == "Theta" and self.big_o:
             self.take()
             return self.read_call("O", tok)
@@ -410,6 +429,23 @@ class Reader:
         if canonical not in PRIMES:
             raise Refusal(f"\\dot is read only on sigma or tanh, not on {canonical}", dot.start)
         return self.read_call(PRIMES[canonical], tok)
+
+    def read_nabla(self) -> list[Piece]:
+        """\\nabla_{c_t} L: the gradient of the loss with respect to c_t, its error signal."""
+        nabla = self.take()
+        if not self.at_op("_"):
+            raise Refusal("write a gradient as \\nabla_{c_t} L", nabla.start)
+        self.take()
+        if self.at_op("{"):
+            opener = self.take()
+            var = self.read_var()
+            self.expect_op("}", opener)
+        else:
+            var = self.read_var()
+        tok = self.peek()
+        if tok.kind == "ident" and tok.value in LOSS_WORDS and LOSS_WORDS[tok.value] == "total":
+            self.take()  # the loss named after the gradient (optional)
+        return self.emit_var(_with_bar(var))
 
     def skip_limits(self, opener: Token, allow_equals: bool) -> list[Token]:
         """The _{...} and ^{...} after \\sum or \\prod, as tokens (braces dropped); ``opener`` for messages."""
@@ -686,7 +722,7 @@ class Reader:
         return base, j + 1
 
     def match_time_index(self, var: _Var) -> tuple[int, int] | None:
-        """^{(t)}, ^(t), [t], (t) after a variable, taken only when the result is a vocabulary name."""
+        """^{(t)}, ^(t), ^{<t>}, [t], (t) after a variable, taken only when the result is a vocabulary name."""
         j = self.i
         tokens = self.tokens
         closers: list[str] = []
@@ -695,11 +731,11 @@ class Reader:
             if tokens[j].kind == "op" and tokens[j].value == "{":
                 closers.append("}")
                 j += 1
-            if not (tokens[j].kind == "op" and tokens[j].value == "("):
+            if not (tokens[j].kind == "op" and tokens[j].value in "(<"):
                 return None
-        if tokens[j].kind != "op" or tokens[j].value not in "([":
+        if tokens[j].kind != "op" or tokens[j].value not in "([<":
             return None
-        closers.append(OPENERS[tokens[j].value])
+        closers.append(">" if tokens[j].value == "<" else OPENERS[tokens[j].value])  # Ng's a^{<t>}
         index = self.read_index_at(j + 1)
         if index is None:
             return None
@@ -830,6 +866,9 @@ class Reader:
         if guesses:
             message += "; did you mean " + " or ".join(repr(g) for g in guesses) + "?"
         return message
+
+
+_DECORATIONS = frozenset({"bar", "overline", "tilde", "widetilde", "hat", "widehat", "delta"})
 
 
 def _with_span(var: _Var, tok: Token) -> _Var:
