@@ -82,3 +82,11 @@ def test_memo_passed_to_grade_answers_serves_the_next_sheet(parses) -> None:
 def test_memo_refuses_a_size_below_one() -> None:
     with pytest.raises(ValueError):
         VerdictMemo(size=0)
+
+
+def test_memo_does_not_hold_a_huge_answer() -> None:
+    question = load_key("homework").question("lstm.cbar_t")
+    memo = VerdictMemo()
+    judge_answer(question, "x_t + " * 2000 + "x_t", memo=memo)
+    judge_answer(question, [[1] * 100] * 100, memo=memo)
+    assert len(memo) == 0

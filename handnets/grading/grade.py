@@ -314,6 +314,19 @@ def _reading(result) -> Reading:
 # ------------------------------------------------------------------------------ judges
 
 
+_MEMO_BUDGET = 5_000  # characters and elements of an answer the memo will hold
+
+
+def _small(value: Any, budget: list[int]) -> bool:
+    """Whether ``value`` has at most ``budget[0]`` characters and elements in all (counting down)."""
+    budget[0] -= len(value) if isinstance(value, str) else 1
+    if isinstance(value, list):
+        return budget[0] >= 0 and all(_small(v, budget) for v in value)
+    if isinstance(value, dict):
+        return budget[0] >= 0 and all(_small(str(k), budget) and _small(v, budget) for k, v in value.items())
+    return budget[0] >= 0
+
+
 class VerdictMemo:
     """Verdicts already reached, by question and by the answer exactly as submitted; owned by its caller.
 
@@ -353,6 +366,8 @@ class VerdictMemo:
         return self._verdicts.get((id(question), self.key(submitted)))
 
     def put(self, question: Question, submitted: Any, verdict: Verdict) -> Verdict:
+        if not _small(submitted, [_MEMO_BUDGET]):
+            return verdict  # a huge answer is judged (and refused) again rather than held in memory
         if len(self._verdicts) >= self.size:
             del self._verdicts[next(iter(self._verdicts))]
         self._questions.setdefault(id(question), question)
