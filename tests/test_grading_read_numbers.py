@@ -172,3 +172,12 @@ def test_judge_rounded_count_within_the_keys_tolerance() -> None:
     assert [judge_answer(rounded, text).verdict for text in ("138M", "138 million", "1.38e8", "140M")] == \
         ["correct", "correct", "correct", "incorrect"]
     assert judge_answer(question, "138M").verdict == "incorrect"  # exact unless the key says otherwise
+
+
+@pytest.mark.parametrize(
+    ("answer", "verdict"),
+    [("O(d k^2 H W) = O(d k^2 W H)", "correct"), ("O(dkHW) = O(d k^2 H W)", "incorrect"),
+     ("O(d) = O(d k^2 H W)", "incorrect")],
+)
+def test_judge_big_o_chain_needs_every_side(key, answer: str, verdict: str) -> None:
+    assert judge_answer(key.question("asymptotics.connections"), answer).verdict == verdict

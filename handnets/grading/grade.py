@@ -424,10 +424,19 @@ def _judge_big_o(question: Question, submitted: Any, shown: str, source: str) ->
     if not result.ok:
         return _parse_failure(question, shown, result)
 
-    def judge(expected: Any) -> Equivalence:
-        return judge_big_o(expected, result.expr, seed=question.id)
+    def judge(expected: Any, expr: sympy.Expr = result.expr) -> Equivalence:
+        return judge_big_o(expected, expr, seed=question.id)
 
-    return _outcome(question, shown, judge(question.expected), _reading(result), lambda m: judge(m.answer))
+    verdict = _outcome(question, shown, judge(question.expected), _reading(result), lambda m: judge(m.answer))
+    if len(result.sides) > 1 and verdict.verdict == "correct":
+        # O(d k^2 H W) = O(d k H W): every side of the chain must be the expected class
+        for index, side in enumerate(result.sides[:-1], start=1):
+            equivalence = judge(question.expected, side)
+            if equivalence.verdict != "equivalent":
+                return Verdict(question.id, "incorrect", Fraction(0), question.points, "chain.side",
+                               f"side {index} of the '=' chain is not the expected class ({equivalence.detail})",
+                               shown, _reading(result), equivalence.method)
+    return verdict
 
 
 _OPERATORS = re.compile(r"[-+*/×·⋅^()=≈]|\\(?:times|cdot)|(?<=\d)\s*[xX]\s*(?=\d)")

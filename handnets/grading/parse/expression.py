@@ -104,7 +104,7 @@ def _read(text: str, vocabulary: Mapping[str, sympy.Basic], functions: Mapping[s
         elif left is not None and left.is_Symbol:
             raise Refusal(f"the left-hand side reads as {left}, but this answer is for {lhs}", pieces[0][0].start)
     sides = tuple(build(side, names, all_functions) for side in pieces)
-    if len(sides) > 1 and sides[0].is_Symbol and not stripped:
+    if len(sides) > 1 and sides[0].is_Symbol and not stripped and not big_o:
         # a bare name before '=' is a left-hand side, and not the question's own
         if lhs is None:
             raise Refusal("write only the expression, without a left-hand side and '='", reader.equals[0])
