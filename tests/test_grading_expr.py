@@ -18,7 +18,7 @@ from sympy.parsing.sympy_parser import rationalize, standard_transformations
 
 from handnets.errors import InvalidKey
 from handnets.grading import parse as parse_package
-from handnets.grading.parse.build import Builder
+from handnets.grading.parse.check import check
 from handnets.grading.parse.values import Refusal
 from handnets.grading.parse import (
     MAX_LENGTH,
@@ -413,9 +413,8 @@ def test_parse_expression_does_not_know_big_o() -> None:
 )
 def test_builder_allow_list_rejects_other_python(source: str) -> None:
     # the reader never writes these; the allow-list must stop them anyway (defence in depth)
-    builder = Builder([0] * len(source), SYMBOLS, parse_package.ALLOWED_FUNCTIONS)
     with pytest.raises(Refusal):
-        builder.check(ast.parse(source, mode="eval"))
+        check(ast.parse(source, mode="eval"), SYMBOLS, parse_package.ALLOWED_FUNCTIONS, lambda node: 0)
 
 
 # ---------------------------------------------------------------------- never runs any code

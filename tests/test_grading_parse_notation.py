@@ -266,6 +266,11 @@ def test_parse_many_sums_in_a_row_stay_within_the_size_bound() -> None:
 _LEAVES = [c_t, h_t, o_t, f_t, i_t, x_t, hbar_t, cbar_next, f_next, S["c_prev"], S["h_prev"], w_xi]
 
 
+def same(a: sympy.Expr, b: sympy.Expr) -> bool:
+    """Equal up to sympy's own rearrangements (-(a + b) * c is built as (-a - b) * c when read)."""
+    return a == b or sympy.expand(a - b) == 0
+
+
 def _expressions() -> st.SearchStrategy[sympy.Expr]:
     leaves = st.one_of(st.sampled_from(_LEAVES), st.integers(1, 9).map(sympy.Integer))
 
@@ -287,14 +292,14 @@ def _expressions() -> st.SearchStrategy[sympy.Expr]:
 def test_parse_reads_back_sympy_and_homework_latex(expr: sympy.Expr) -> None:
     # the printers are sympy's (an independent writer); the reader must land on the same expression
     for text in (sympy.sstr(expr), echo.latex(expr)):
-        assert read(text) == expr, text
+        assert same(read(text), expr), text
 
 
 @settings(max_examples=40, deadline=None)
 @given(_expressions())
 def test_parse_reads_back_unicode_operators_and_latex_spacing(expr: sympy.Expr) -> None:
     text = echo.latex(expr).replace(" ", r"\, ").replace("-", "−")
-    assert read(text) == expr, text
+    assert same(read(text), expr), text
 
 
 @settings(max_examples=40, deadline=None)
@@ -302,7 +307,7 @@ def test_parse_reads_back_unicode_operators_and_latex_spacing(expr: sympy.Expr) 
 def test_parse_reads_back_carets_and_juxtaposition(expr: sympy.Expr) -> None:
     # o_t*tanh(c_t)**2 written as o_t tanh(c_t)^2, the way it is typed in a web form
     text = sympy.sstr(expr).replace("**", "^").replace("*", " ")
-    assert read(text) == expr, text
+    assert same(read(text), expr), text
 
 
 @settings(max_examples=60, deadline=None)
@@ -311,7 +316,7 @@ def test_parse_reads_back_the_one_line_pretty_print(expr: sympy.Expr) -> None:
     # what handnets' own reports show (cₜ, h̅ₜ, ⋅): a student may paste it back
     text = echo.pretty(expr)
     if "\n" not in text:
-        assert read(text) == expr, text
+        assert same(read(text), expr), text
 
 
 UNICODE_SUBSCRIPTS = [

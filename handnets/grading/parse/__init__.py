@@ -11,10 +11,13 @@ four stages, one module each, every one bounded in size and depth (the approach 
    ``c[t]``, ``c(t)``, ``C_t`` become ``c_t``; ``\\overline{c^{(t+1)}}``, ``\\delta c_{t+1}``,
    ``dL/dc_{t+1}`` become ``cbar_next``; ``\\tilde{C}_t`` becomes ``g_t``; ``\\sigma``, ``σ`` become
    ``sigmoid``; ``tanh^2(c)`` becomes ``tanh(c)**2``; implicit products become ``*``;
-3. ``build`` checks the ``ast.parse(mode="eval")`` tree against an allow-list of node types and
-   names (no ``Attribute``, ``Subscript``, ``Lambda``, comprehensions, keywords, strings, ...);
-4. and builds the sympy expression node by node, with bounds on numbers, exponents, factorials
-   and the size of the result.
+3. ``check``: the ``ast.parse(mode="eval")`` tree is checked against an allow-list of node types
+   and names (no ``Attribute``, ``Subscript``, ``Lambda``, comprehensions, keywords, strings, ...);
+4. ``build``: the sympy expression is built node by node, with bounds on numbers, exponents,
+   factorials and the size of the result.
+
+``expression`` runs the four stages (``parse_expression``, ``parse_big_o``); ``values`` holds the
+results and the bounds, ``names`` the functions and vocabularies, ``echo`` the printed readings.
 
 ``numbers`` reads integer and number answers (thousands separators, units, working lines with
 ``=``), ``tables`` reads matrices and shapes typed as text. The outcome is always a value:

@@ -1,7 +1,7 @@
-"""Stages 3 and 4: the allow-list check of the Python AST, and the builder of the sympy expression.
+"""Stage 4: the builder of the sympy expression from a checked Python AST, keeping the size bounds.
 
-Nothing is ever eval'd: ``ast.parse`` only parses, the check refuses every node type and name not
-on the lists, and the builder makes each sympy node by hand, keeping the size bounds.
+Nothing is ever eval'd: ``ast.parse`` only parses, ``check`` (stage 3) refuses every node type and
+name not on the lists, and the builder makes each sympy node by hand.
 """
 
 from __future__ import annotations
@@ -11,17 +11,10 @@ from collections.abc import Callable, Mapping
 
 import sympy
 
+from handnets.grading.parse.check import check
 from handnets.grading.parse.names import VARIADIC
 from handnets.grading.parse.translate import Piece
-from handnets.grading.parse.values import MAX_BITS, MAX_EXPONENT, MAX_FACTORIAL, MAX_NODES, MAX_RECURSION, Refusal
-
-# ------------------------------------------------------------------- allow-list and evaluation
-
-_ALLOWED_NODES: tuple[type[ast.AST], ...] = (
-    ast.Expression, ast.BinOp, ast.UnaryOp, ast.Call, ast.Name, ast.Load, ast.Constant,
-    ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.USub, ast.UAdd,
-)
-
+from handnets.grading.parse.values import MAX_BITS, MAX_EXPONENT, MAX_FACTORIAL, MAX_NODES, Refusal
 
 class Builder:
     """Builds the sympy expression from an allow-listed Python AST; nothing is ever eval'd."""
@@ -37,34 +30,6 @@ class Builder:
         if col is None or not self.positions:
             return None
         return self.positions[min(col, len(self.positions) - 1)]
-
-    def check(self, root: ast.AST) -> None:
-        """Every node on the allow-list, every name known, every call a known one-argument function."""
-        stack: list[tuple[ast.AST, int]] = [(root, 0)]
-        while stack:
-            node, depth = stack.pop()
-            if depth > 3 * MAX_RECURSION:
-                raise Refusal("the expression is nested too deeply", self.where(node))
-            if not isinstance(node, _ALLOWED_NODES):
-                raise Refusal(f"{type(node).__name__} is not allowed in an answer", self.where(node))
-            if isinstance(node, ast.Constant) and (type(node.value) is not int):
-                raise Refusal("only numbers are allowed as constants", self.where(node))
-            if isinstance(node, ast.Call):
-                if not isinstance(node.func, ast.Name) or node.func.id not in self.functions:
-                    raise Refusal("only the allowed functions may be called", self.where(node))
-                if node.keywords:
-                    raise Refusal("keyword arguments are not allowed", self.where(node))
-                if node.func.id in VARIADIC:
-                    if len(node.args) < 2:
-                        raise Refusal(f"{node.func.id.lower()} takes two or more arguments, got {len(node.args)}",
-                                      self.where(node))
-                elif len(node.args) != 1:
-                    raise Refusal(f"{node.func.id} takes one argument, got {len(node.args)}", self.where(node))
-                stack.extend((arg, depth + 1) for arg in node.args)
-                continue
-            if isinstance(node, ast.Name) and node.id not in self.names:
-                raise Refusal(f"unknown name '{node.id}'", self.where(node))
-            stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
 
     def build(self, node: ast.AST) -> sympy.Expr:
         if isinstance(node, ast.Expression):
@@ -167,7 +132,7 @@ def build(out: list[Piece], names: Mapping[str, sympy.Basic], functions: Mapping
         position = positions[min(offset - 1, len(positions) - 1)] if offset and positions else None
         raise Refusal("the expression could not be read", position) from None
     builder = Builder(positions, names, functions)
-    builder.check(tree)
+    check(tree, names, functions, builder.where)
     expr = builder.build(tree)
     check_size(expr, None)
     if expr.has(*_NOT_FINITE):
