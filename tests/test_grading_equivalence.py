@@ -445,7 +445,7 @@ def test_judge_big_o_sees_constant_ratios_through_logs() -> None:
 
 def test_fingerprint_is_pinned() -> None:
     # stable across processes and runs: sha256-derived points, never Python's hash()
-    assert fingerprint(S["x_t"]) == ("-0.397817146862", "0.337143201695", "0.365489991307", "0.113123830811")
+    assert fingerprint(S["x_t"]) == ("-0.397817147", "0.337143202", "0.365489991", "0.113123831")
 
 
 def test_fingerprint_groups_equivalent_wrong_answers() -> None:

@@ -576,6 +576,33 @@ def _default_seed(expected: sympy.Expr) -> str:
         return "handnets:" + ",".join(sorted(s.name for s in expected.free_symbols))
 
 
+_SYMBOLS_SEEN: dict[sympy.Basic, frozenset] = {}
+
+
+def _symbols(expr: sympy.Basic) -> frozenset:
+    """The free symbols of ``expr``, visiting each shared subtree once (sympy's free_symbols walks the tree,
+    and substituted definitions share their subtrees: the tree can be exponentially larger than the graph)."""
+    found = _SYMBOLS_SEEN.get(expr)
+    if found is not None:
+        return found
+    seen: set[int] = set()
+    symbols = set()
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if node.is_Symbol:
+            symbols.add(node)
+        else:
+            stack.extend(node.args)
+    if len(_SYMBOLS_SEEN) >= _VALUES_SIZE:
+        _SYMBOLS_SEEN.clear()
+    found = _SYMBOLS_SEEN[expr] = frozenset(symbols)
+    return found
+
+
 def _small(expr: sympy.Basic, limit: int) -> bool:
     """Whether ``expr`` has at most ``limit`` nodes (counted as a tree, stopping early)."""
     count = 0
@@ -618,7 +645,8 @@ def judge_expression(expected: sympy.Expr, submitted: sympy.Expr, *,
     if forms is not None:
         return forms
     # expanding is cheap on answers as written, before the definitions make them large
-    if _small(expected, _EXPAND_NODES) and _small(submitted, _EXPAND_NODES):
+    # (only when both use the same names: a difference in names is for the definitions to settle)
+    if expected.free_symbols == submitted.free_symbols and _small(expected, _EXPAND_NODES) and _small(submitted, _EXPAND_NODES):
         finished, difference = _limited(lambda: sympy.expand(expected - submitted), min(timeout, 1.0))
         if finished and difference == 0:
             return Equivalence("equivalent", "expanded", "equal after expanding both sides")
@@ -642,7 +670,7 @@ def _judge_numerically(expected: sympy.Expr, submitted: sympy.Expr, seed: str, p
     floats); floats that agree everywhere are confirmed at 50 digits at one point (a tiny constant
     can fool them). A point where floats fail (overflow, a pole) is evaluated by mpmath alone.
     """
-    symbols = sorted(expected.free_symbols | submitted.free_symbols, key=lambda s: s.name)
+    symbols = sorted(_symbols(expected) | _symbols(submitted), key=lambda s: s.name)
     agreed, confirmed, too_large = 0, False, False
     first_point: tuple | None = None
     with mpmath.workdps(_DPS):
@@ -698,7 +726,7 @@ def _compare_at(expected: sympy.Expr, submitted: sympy.Expr, point: _Point, wher
 
 def _different(expected: sympy.Expr, submitted: sympy.Expr, a: Any, b: Any) -> Equivalence:
     detail = f"at a sample point the expected answer is {_show(a)} and the submitted one is {_show(b)}"
-    extra = sorted(s.name for s in submitted.free_symbols - expected.free_symbols)
+    extra = sorted(s.name for s in _symbols(submitted) - _symbols(expected))
     if extra:
         detail += f"; the answer uses {', '.join(extra)}, which the expected answer does not depend on"
     return Equivalence("different", "numeric", detail)
@@ -1009,7 +1037,7 @@ _FINGERPRINT_SEED = "handnets.fingerprint.v1"
 
 
 def fingerprint(expr: sympy.Expr, definitions: Mapping[sympy.Symbol, sympy.Expr] | None = None, *,
-                points: int = 4, digits: int = 12) -> tuple[str, ...]:
+                points: int = 4, digits: int = 9) -> tuple[str, ...]:
     """A stable signature of what ``expr`` means: its values at fixed points, rounded to ``digits``.
 
     Equivalent expressions get the same signature (in every process and run), so equivalent wrong
@@ -1021,20 +1049,25 @@ def fingerprint(expr: sympy.Expr, definitions: Mapping[sympy.Symbol, sympy.Expr]
     True
     """
     expr = substitute_definitions(_as_expr(expr, "expr"), definitions)
-    symbols = sorted(expr.free_symbols, key=lambda s: s.name)
+    symbols = sorted(_symbols(expr), key=lambda s: s.name)
     signature: list[str] = []
     with mpmath.workdps(_DPS):
         for k in range(points):
             for attempt in range(_MAX_ATTEMPTS):
+                point = _point(symbols, _FINGERPRINT_SEED, k, attempt, False)
                 try:
-                    value = _evaluate(expr, _point(symbols, _FINGERPRINT_SEED, k, attempt, False))
+                    try:  # floats carry 15 digits, enough for the 9 kept; mpmath where they fail
+                        value = mpmath.mpf(_evaluate(expr, point, _FLOATS))
+                        tiny = 1e-12
+                    except _Escalate:
+                        value, tiny = _evaluate(expr, point), mpmath.mpf(10) ** -(_DPS // 2)
                 except _Undefined:
                     continue
                 except _Unsupported:
                     signature.append("unsupported")
                     break
                 # an exact zero computed with rounding error must not depend on its sign
-                signature.append("0" if abs(value) < mpmath.mpf(10) ** -(_DPS // 2) else mpmath.nstr(value, digits))
+                signature.append("0" if abs(value) < tiny else mpmath.nstr(value, digits))
                 break
             else:
                 signature.append("undefined")

@@ -13,7 +13,7 @@ A key is a TOML file a grader writes once::
     lhs = "cbar_t"                    # an answer may repeat it: "cbar_t = ..."
     definitions = "lstm"              # substituted into both sides before judging: lstm, lstm_ce, lstm_gates
     vocabulary = []                   # extra names an answer may use (e.g. ["d", "k", "H", "W"])
-    asks = "summand"                  # expression: "summand" (one step's term) or "sum" (the whole \sum_t);
+    asks = "summand"                  # expression: "summand" (one step's term) or "sum" (the whole sum over t);
                                       # the other form is incorrect with the note sum.whole-sum / sum.summand-only
 
     [questions.options]               # per type: abs_tol, rel_tol, arithmetic, partial, choices, max_len, require_margin
