@@ -179,7 +179,7 @@ ROWS = [
     ("conv.output_shape", "28x28x8", C, "correct"),
     ("conv.output_shape", "(28, 28, 8)", C, "correct"),
     ("conv.output_shape", "28 × 28 × 8", C, "correct"),
-    ("conv.output_shape", [8, 28, 28], C, "conv.channels-first"),
+    ("conv.output_shape", [8, 28, 28], I, "conv.channels-first"),
     ("conv.output_shape", [32, 32, 8], I, "conv.same-padding"),
     ("conv.output_shape", [28, 28], I, "incorrect"),
     ("conv.output_shape", [27, 27, 8], I, "incorrect"),

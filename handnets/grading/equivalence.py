@@ -55,6 +55,7 @@ __all__ = [
     "Equivalence",
     "Definitions",
     "LooseBound",
+    "WrittenOut",
     "VERDICTS",
     "judge_expression",
     "judge_number",
@@ -623,6 +624,26 @@ def _sum_forms(expected: sympy.Expr, submitted: sympy.Expr) -> Equivalence | Non
     return Equivalence("different", "sum or summand", "the answer is one step's summand, the expected answer is the sum over t")
 
 
+@dataclass(frozen=True, slots=True)
+class WrittenOut:
+    """A key's answer judged after the names a question asks to write out are substituted into the answer.
+
+    A question that asks for cbar_t "in terms of (yhat_t - y_t)" does not define hbar_t for the grader (so
+    an answer that leaves it standing is not the expected one); its mistakes are ``WrittenOut`` so that they
+    are recognised in either form, and ``names_used`` marks the one that is right only through the names.
+
+    >>> from handnets.vocabulary import SYMBOLS as S
+    >>> rule = WrittenOut(2 * S["x_t"], Definitions({S["hbar_t"]: 2 * S["x_t"]}), "hbar_t", names_used=True)
+    >>> judge_expression(rule, S["hbar_t"]).verdict, judge_expression(rule, 2 * S["x_t"]).verdict
+    ('equivalent', 'different')
+    """
+
+    expr: sympy.Expr
+    names: Definitions
+    example: str  # the answer as a key writes it (the names left standing)
+    names_used: bool = False  # equivalent only if the answer names one of them
+
+
 def judge_expression(expected: sympy.Expr, submitted: sympy.Expr, *,
                      definitions: Mapping[sympy.Symbol, sympy.Expr] | None = None, seed: str = "",
                      points: int = 6, timeout: float = 2.0) -> Equivalence:
@@ -638,6 +659,12 @@ def judge_expression(expected: sympy.Expr, submitted: sympy.Expr, *,
     >>> judge_expression(S["o_t"], S["f_t"]).detail[:40]
     'at a sample point the expected answer is'
     """
+    if isinstance(expected, WrittenOut):
+        submitted = _as_expr(submitted, "submitted")
+        if expected.names_used and not (submitted.free_symbols & expected.names.keys()):
+            return Equivalence("different", "names", "the answer writes out what it was asked to")
+        return judge_expression(expected.expr, expected.names.substitute(submitted), definitions=definitions,
+                                seed=seed, points=points, timeout=timeout)
     expected, submitted = _as_expr(expected, "expected"), _as_expr(submitted, "submitted")
     if expected == submitted:
         return Equivalence("equivalent", "structural", "the same expression")
@@ -945,26 +972,28 @@ def _term_bound(expr: sympy.Basic) -> int:
 
 
 def _exponents(expr: sympy.Expr, symbols: list[sympy.Symbol]) -> list[tuple[Fraction, ...]] | None:
-    """The exponent vectors of a sum of positive multiples of powers of ``symbols``, or None."""
+    """The exponent vectors of the terms that set the growth of a sum of multiples of powers of ``symbols``.
+
+    ``max(a, b)`` counts as ``a + b`` (they are within a factor of 2); a negative term strictly dominated
+    by a positive one is dropped (``H + W + d - 2`` grows as ``H + W + d``); anything else is None.
+    """
+    expr = expr.replace(sympy.Max, lambda *args: sympy.Add(*args))
     if _term_bound(expr) > _MAX_TERMS:
         return None
-    vectors = []
+    positive, negative = [], []
     for term in sympy.Add.make_args(sympy.expand(expr)):
         coefficient, rest = term.as_coeff_Mul()
-        if not (coefficient.is_Rational and coefficient > 0):
+        if not coefficient.is_Rational or coefficient == 0:
             return None
         powers = rest.as_powers_dict()
-        vector = []
-        for base, exponent in powers.items():
-            if base not in symbols and base != 1:
-                return None
-            if not exponent.is_Rational:
-                return None
-        for symbol in symbols:
-            exponent = powers.get(symbol, 0)
-            vector.append(Fraction(int(sympy.Rational(exponent).p), int(sympy.Rational(exponent).q)))
-        vectors.append(tuple(vector))
-    return vectors
+        if any((base not in symbols and base != 1) or not exponent.is_Rational for base, exponent in powers.items()):
+            return None
+        vector = tuple(Fraction(int(sympy.Rational(powers.get(s, 0)).p), int(sympy.Rational(powers.get(s, 0)).q)) for s in symbols)
+        (positive if coefficient > 0 else negative).append(vector)
+    for vector in negative:
+        if not any(v != vector and all(a <= b for a, b in zip(vector, v)) for v in positive):
+            return None  # a negative term that no positive term outgrows: not a growth rate this decides
+    return positive or None
 
 
 def _bounded_by(a: tuple[Fraction, ...], bs: list[tuple[Fraction, ...]]) -> bool:

@@ -49,17 +49,19 @@ import sympy
 
 from handnets.errors import InputError, InvalidKey, InvalidNumber
 from handnets.exact import load_toml, loads_toml, to_fraction
-from handnets.grading.equivalence import Definitions, LooseBound
+from handnets.grading.equivalence import Definitions, LooseBound, WrittenOut
 from handnets.grading.expr import make_vocabulary, parse_big_o, parse_expression
 from handnets.grading.references import definitions_for, derived, known_definitions
 from handnets.vocabulary import sum_over_t
 
-__all__ = ["ANSWER_TYPES", "Mistake", "Options", "Question", "Key", "load_key", "BUILTIN_KEYS", "LOOSE_NOTE", "SUM_NOTES"]
+__all__ = ["ANSWER_TYPES", "Mistake", "Options", "Question", "Key", "load_key", "BUILTIN_KEYS", "LOOSE_NOTE", "SUM_NOTES",
+           "WRITE_OUT_NOTE"]
 
 ANSWER_TYPES = ("integer", "number", "expression", "matrix", "shape", "adder", "big_o", "choice", "text")
 BUILTIN_KEYS = ("homework",)
 _QUESTION_KEYS = {"id", "prompt", "points", "type", "expected", "lhs", "definitions", "vocabulary", "options", "mistakes",
-                  "feedback", "asks", "loose_bound"}
+                  "feedback", "asks", "loose_bound", "write_out"}
+WRITE_OUT_NOTE = "answer.not-written-out"  # right only through names the question asks to write out
 _ASKS = ("summand", "sum")
 LOOSE_NOTE = "big_o.loose-bound"  # the note of a looser true bound (a key's loose_bound)
 SUM_NOTES = {"summand": "sum.whole-sum", "sum": "sum.summand-only"}  # the note of the other form, by what is asked
@@ -124,6 +126,7 @@ class Question:
     mistakes: tuple[Mistake, ...] = ()
     feedback: str = ""  # shown with a correct answer
     asks: str | None = None  # expression: "summand" or "sum" (which form of a sum over t is asked for)
+    write_out: tuple[str, ...] = ()  # expression: defined names the answer must write out, not name
 
     def __post_init__(self) -> None:
         if self.type not in ANSWER_TYPES:
@@ -142,6 +145,8 @@ class Question:
         [28, 28, 8]
         """
         if self.type in ("expression",):
+            if isinstance(value, WrittenOut):
+                return value.example
             if isinstance(value, sympy.Basic) and value.func == sum_over_t:
                 return rf"\sum_t ({sympy.sstr(value.args[0])})"  # the answer syntax; sum_over_t is what it reads as
             return sympy.sstr(value)
@@ -162,7 +167,7 @@ class Question:
     def definition_map(self) -> Mapping[sympy.Symbol, sympy.Expr]:
         """The definitions substituted before judging, less the question's own quantity (else "cbar_t" would
         be judged equal to its own definition): a ``Definitions``, built once per (set, quantity)."""
-        return _definitions_without(self.definitions, self.lhs) if self.definitions else {}
+        return _definitions_without(self.definitions, (self.lhs, *self.write_out)) if self.definitions else {}
 
 
 @cache
@@ -171,9 +176,16 @@ def _names(vocabulary: tuple[str, ...], sizes_only: bool) -> Mapping[str, sympy.
 
 
 @cache
-def _definitions_without(name: str, lhs: str | None) -> Definitions:
+def _definitions_without(name: str, left_out: tuple[str | None, ...]) -> Definitions:
     definitions = definitions_for(name)
-    return Definitions({k: v for k, v in definitions.items() if k.name != lhs})
+    return Definitions({k: v for k, v in definitions.items() if k.name not in left_out})
+
+
+@cache
+def _definitions_of(name: str, names: tuple[str, ...]) -> Definitions:
+    """Only the definitions of ``names`` in the set ``name`` (substituted into one another)."""
+    definitions = definitions_for(name)
+    return Definitions({k: v for k, v in definitions.items() if k.name in names})
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,18 +282,40 @@ def _question(raw: Mapping[str, Any], index: int, source: str) -> Question:
         raise InvalidKey(f"asks: expected one of {', '.join(_ASKS)} on an expression question, got {asks!r}", source=source, field=where)
     if "loose_bound" in raw and kind != "big_o":
         raise InvalidKey("loose_bound: only big_o questions take it", source=source, field=where)
+    write_out = _write_out_names(raw.get("write_out"), kind, definitions, lhs, source, where)
     options = _options(raw.get("options", {}), kind, source, where)
     draft = Question(id=qid, prompt=prompt, points=points, type=kind, expected=None, expected_text="", lhs=lhs,
-                     definitions=definitions, vocabulary=tuple(vocabulary), options=options, feedback=feedback, asks=asks)
+                     definitions=definitions, vocabulary=tuple(vocabulary), options=options, feedback=feedback, asks=asks,
+                     write_out=write_out)
     try:
         expected, expected_text = _expected(raw.get("expected"), draft)
         mistakes = tuple(_mistake(m, draft, i) for i, m in enumerate(_list(raw.get("mistakes", []), "mistakes")))
+        if write_out:
+            names = _definitions_of(definitions, write_out)
+            expected = names.substitute(expected)
+            mistakes = tuple(Mistake(m.note, WrittenOut(names.substitute(m.answer), names, draft.as_answer(m.answer)), m.credit,
+                                     m.feedback) for m in mistakes)
         mistakes += _generated_mistakes(raw, draft, expected)
     except InputError as exc:
         raise InvalidKey(exc.message if exc.field is None else f"{exc.field}: {exc.message}", source=source, field=where) from None
     return Question(id=qid, prompt=prompt, points=points, type=kind, expected=expected, expected_text=expected_text,
                     lhs=lhs, definitions=definitions, vocabulary=tuple(vocabulary), options=options, mistakes=mistakes,
-                    feedback=feedback, asks=asks)
+                    feedback=feedback, asks=asks, write_out=write_out)
+
+
+def _write_out_names(raw: Any, kind: str, definitions: str | None, lhs: str | None, source: str, where: str) -> tuple[str, ...]:
+    if raw is None:
+        return ()
+    if kind != "expression" or definitions is None:
+        raise InvalidKey("write_out: only expression questions with definitions take it", source=source, field=where)
+    names = raw.get("names") if isinstance(raw, dict) else None
+    if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
+        raise InvalidKey("write_out: expected a table with names = [...]", source=source, field=where)
+    defined = {s.name for s in definitions_for(definitions)}
+    unknown = [n for n in names if n not in defined]
+    if unknown:
+        raise InvalidKey(f"write_out: {', '.join(unknown)} not defined in {definitions!r}", source=source, field=where)
+    return tuple(n for n in names if n != lhs)
 
 
 def _generated_mistakes(raw: Mapping[str, Any], question: Question, expected: Any) -> tuple[Mistake, ...]:
@@ -312,6 +346,20 @@ def _generated_mistakes(raw: Mapping[str, Any], question: Question, expected: An
             raise InvalidKey("feedback: expected a string", field="loose_bound")
         generated.append(Mistake(LOOSE_NOTE, LooseBound(expected), credit,
                                  feedback or "A true upper bound, but looser than the tightest one."))
+    if question.write_out:
+        table = raw["write_out"]
+        if set(table) - {"names", "credit", "feedback", "example"}:
+            raise InvalidKey("expected names, credit, feedback and example", field="write_out")
+        credit = to_fraction(table.get("credit", 0), field="write_out.credit")
+        if not 0 <= credit < 1:
+            raise InvalidKey("credit: expected a fraction from 0 to below 1", field="write_out")
+        example, feedback = table.get("example"), table.get("feedback", "")
+        if not isinstance(example, str) or not isinstance(feedback, str):
+            raise InvalidKey("example (an answer that names them) and feedback: expected strings", field="write_out")
+        names = _definitions_of(question.definitions, question.write_out)
+        written = ", ".join(question.write_out)
+        generated.append(Mistake(WRITE_OUT_NOTE, WrittenOut(expected, names, example, names_used=True), credit,
+                                 feedback or f"Right as a relation, but the question asks for it written out: replace {written}."))
     return tuple(generated)
 
 
