@@ -75,7 +75,7 @@ _MAX_ATTEMPTS = 8  # fresh points tried when a side is undefined at one
 _EXPAND_NODES = 400  # larger expressions skip the expand layer (the numeric layer decides)
 _SYMBOLIC_NODES = 3000  # larger expressions skip simplify, which can take far longer than its timer
 _EXP_LIMIT = 10**5  # |log| of a power or exp beyond this is refused before computing (the point is undefined)
-_SHOWN_DIGITS = 60  # numbers longer than this are described, not printed
+_SHOWN_BITS = 14_000  # numbers longer than this (about 4,200 digits) are described, not printed: str() refuses past 4,300
 
 
 @dataclass(frozen=True, slots=True)
@@ -786,13 +786,13 @@ def describe_number(value: Any) -> str:
     """
     if isinstance(value, (int, sympy.Integer)) and not isinstance(value, bool):
         n = int(value)
-        if n.bit_length() <= 3 * _SHOWN_DIGITS:
+        if n.bit_length() <= _SHOWN_BITS:
             return str(n)
         digits = _digit_count(n)
         with mpmath.workdps(15):
             return f"a {digits}-digit number, about {mpmath.nstr(mpmath.mpf(n), 2)}"
     if isinstance(value, sympy.Rational):
-        if max(int(value.p).bit_length(), int(value.q).bit_length()) <= 3 * _SHOWN_DIGITS:
+        if max(int(value.p).bit_length(), int(value.q).bit_length()) <= _SHOWN_BITS:
             return str(value)
         with mpmath.workdps(15):
             return f"a fraction of about {mpmath.nstr(mpmath.mpf(int(value.p)) / int(value.q), 6)}"

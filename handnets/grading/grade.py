@@ -27,7 +27,7 @@ import sympy
 
 from handnets.errors import InputError, InvalidWeights
 from handnets.exact import to_fraction
-from handnets.grading.equivalence import Equivalence, fingerprint, judge_big_o, judge_expression, judge_integer, judge_number
+from handnets.grading.equivalence import Equivalence, describe_number, fingerprint, judge_big_o, judge_expression, judge_integer, judge_number
 from handnets.grading.expr import ParseFailure, parse_big_o, parse_expression
 from handnets.grading.key import Key, Mistake, Question
 from handnets.grading.sheet import Sheet
@@ -218,7 +218,7 @@ def _show(value: Any, limit: int = 300) -> str:
     elif isinstance(value, list):
         text = "[" + ", ".join(_show(v, 80) for v in value[:50]) + (", ..." if len(value) > 50 else "") + "]"
     else:
-        text = str(value)
+        text = describe_number(value)  # (judge) str() of an int past 4,300 digits raises
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
@@ -348,18 +348,18 @@ def _read_number(question: Question, submitted: Any, *, arithmetic: bool) -> tup
         raise InputError("expected a number, got a boolean")
     if isinstance(submitted, int):
         value = sympy.Integer(submitted)
-        return value, Reading(str(value))
+        return value, Reading(describe_number(value))  # (judge)
     if isinstance(submitted, Decimal):
         exact = to_fraction(submitted)
         value = sympy.Rational(exact.numerator, exact.denominator)
-        return value, Reading(str(value))
+        return value, Reading(describe_number(value))  # (judge)
     if not isinstance(submitted, str):
         raise InputError(f"expected a number, got {_kind(submitted)}")
     text = submitted.strip().replace("_", "").replace(",", "") if re.fullmatch(r"\s*[\d,_]+\s*", submitted) else submitted
     if not arithmetic:
         exact = to_fraction(text)
         value = sympy.Rational(exact.numerator, exact.denominator)
-        return value, Reading(str(value))
+        return value, Reading(describe_number(value))  # (judge)
     result = parse_expression(text, vocabulary={})
     if not result.ok:
         return result
