@@ -77,6 +77,36 @@ def _resnet(which: str) -> Callable[[], Any]:
     return compute
 
 
+def _resnet_variant(which: str) -> Callable[[], Any]:
+    """Classic wrong a^[l+1], a^[l+2] of problem P5, computed by the same block code with one step changed."""
+
+    def compute():
+        from handnets.cnn.grid import relu
+        from handnets.cnn.resnet import resnet_block
+
+        block = _p5_block()
+        if which == "no_relu":
+            matrix = block.steps[0].output  # z^[l+1]: the ReLU forgotten
+        elif which == "no_skip":
+            matrix = relu(block.steps[2].output).output  # ReLU(z^[l+2]): the skip connection forgotten
+        elif which == "transposed_filter":
+            w2 = tuple(zip(*block.w2))
+            matrix = resnet_block(block.x, block.w1, w2, padding=block.padding, stride=block.stride).a2
+        elif which in ("a1_transposed", "a2_transposed"):
+            matrix = tuple(zip(*(block.a1 if which == "a1_transposed" else block.a2)))
+        else:
+            raise ValueError(which)
+        return tuple(tuple(row) for row in matrix)
+
+    return compute
+
+
+def _p5_block():
+    from handnets.cnn import p5_resnet
+
+    return p5_resnet()
+
+
 def _resnet_after_relu() -> Any:
     from handnets.cnn import p5_resnet
 
@@ -161,6 +191,7 @@ _REFERENCES: Mapping[str, Callable[[], Any]] = MappingProxyType(
         "resnet.a_l1": _resnet("a1"),
         "resnet.a_l2": _resnet("a2"),
         "resnet.a_l2_after_relu": _resnet_after_relu,
+        **{f"resnet.{n}": _resnet_variant(n) for n in ("no_relu", "no_skip", "transposed_filter", "a1_transposed", "a2_transposed")},
         "params.vgg16": _vgg16,
         "params.vgg_like": _vgg_like,
         "lstm_ce.cbar_t_step_loss": _ce_step_loss,
