@@ -120,3 +120,26 @@ def test_numeric_pole_of_floats_is_left_to_mpmath():
     # 1/(x_t - x_t**1) is a pole everywhere: undefined points, never a verdict of equal
     submitted = S["x_t"] + 1 / (S["h_t"] - S["h_t"] ** 1)
     assert judge_expression(S["x_t"], submitted).verdict != "equivalent"
+
+
+@pytest.mark.parametrize(
+    ("expected", "submitted", "verdict"),
+    [
+        (1 - sympy.tanh(S["c_t"]) ** 2, 1 / sympy.cosh(S["c_t"]) ** 2, "equivalent"),
+        (1 - sympy.tanh(S["c_t"]) ** 2, sympy.sech(S["c_t"]) ** 2, "equivalent"),
+        (1 - sympy.tanh(S["c_t"]) ** 2, sympy.sech(S["c_t"]), "different"),
+        (sympy.tanh(S["c_t"]), sympy.sinh(S["c_t"]) / sympy.cosh(S["c_t"]), "equivalent"),
+        (sympy.Max(0, S["x_t"]), (S["x_t"] + sympy.Abs(S["x_t"])) / 2, "equivalent"),
+        (sympy.Min(0, S["x_t"]), (S["x_t"] + sympy.Abs(S["x_t"])) / 2, "different"),
+    ],
+)
+def test_numeric_hyperbolic_and_max_are_evaluated(expected, submitted, verdict):
+    assert judge_expression(expected, submitted).verdict == verdict
+
+
+def test_numeric_definitions_survive_pickling():
+    import pickle
+
+    definitions = KEY.question("lstm.cbar_t").definition_map()
+    copy = pickle.loads(pickle.dumps(definitions))
+    assert dict(copy) == dict(definitions) and copy.closure == definitions.closure

@@ -140,6 +140,10 @@ class Definitions(Mapping):
     def __eq__(self, other: object) -> bool:
         return self is other
 
+    def __reduce__(self):
+        # the closures and the memo are rebuilt in the other process; only the definitions travel
+        return (Definitions, (self._definitions,))
+
     def substitute(self, expr: sympy.Basic) -> sympy.Basic:
         """``expr`` with every defined symbol replaced by its closure (remembered for the next call)."""
         found = self._memo.get(expr)
@@ -438,6 +442,16 @@ def _evaluate(expr: sympy.Basic, point: _Point, math_: Any = _MPMATH, *, later: 
             return 1 / (1 + math_.exp(-arg))
         if isinstance(node, sympy.tanh):
             return math_.tanh(value(node.args[0]))
+        if isinstance(node, (sympy.cosh, sympy.sinh, sympy.sech)):
+            # through exp, so that the size bound on exp holds: cosh = (e^a + e^-a)/2, sech = 1/cosh
+            arg = value(node.args[0])
+            up, down = math_.exp(arg), math_.exp(-arg)
+            if isinstance(node, sympy.sinh):
+                return (up - down) / 2
+            return (up + down) / 2 if isinstance(node, sympy.cosh) else 2 / (up + down)
+        if isinstance(node, (sympy.Max, sympy.Min)):
+            args = [value(arg) for arg in node.args]
+            return max(args) if isinstance(node, sympy.Max) else min(args)
         if isinstance(node, sympy.exp):
             return math_.exp(value(node.args[0]))
         if isinstance(node, sympy.log):
