@@ -1,20 +1,27 @@
 """Judging a submitted answer against the expected one, in layers, as a careful human grader would.
 
-For expressions (``judge_expression``), after the key's definitions are substituted into both
-sides (so a student may write a gate or its definition, ``sigmoid(z)*(1 - sigmoid(z))`` or
-``i_t*(1 - i_t)``):
+For expressions (``judge_expression``):
 
-(a) structural: the two trees are equal, or equal after ``expand`` (time-limited);
-(b) numeric: both sides evaluated with mpmath at 50 digits at several deterministic random points
-    (values drawn per symbol name from a hash of the seed, gates in (0, 1)); a point where either
-    side is undefined is replaced by another; one disagreeing point proves the answers different;
-(c) symbolic: ``simplify`` of the difference, rewritten in ``exp``, under a time limit enforced
+(a) structural: the two trees are equal, or (when both use the same names) equal after ``expand``;
+(b) the key's definitions are substituted into both sides (``Definitions``: each defined symbol's
+    closure is computed once, so a substitution is one ``xreplace``, and the expected answer's is
+    kept), so a student may write a gate or its definition, ``obar_t`` or ``hbar_t*tanh(c_t)``;
+(c) numeric: both sides at several deterministic random points (values drawn per symbol name from
+    a hash of the seed, gates in (0, 1)), in machine floats first; floats that differ are confirmed
+    with mpmath at 50 digits before "different", floats that agree are confirmed at 50 digits at one
+    point, and a point where floats fail is left to mpmath. Every power and exp has its size bounded
+    before it is computed (|exponent * log(base)| at most 1e5), so ``pi**(pi**(pi**20))`` is refused
+    in microseconds instead of filling memory; a point where either side is undefined is replaced;
+    ``sum_over_t(X)`` is X summed over two steps (weights held, everything indexed by time redrawn);
+(d) symbolic: ``simplify`` of the difference, rewritten in ``exp``, under a time limit enforced
     with ``SIGALRM`` (only on the main thread of the main interpreter; elsewhere this layer is
     skipped and the verdict is "undecided").
 
-Numbers (``judge_number``, ``judge_integer``) are compared exactly or within a tolerance, big-O
-answers (``judge_big_o``) up to a positive constant factor, and ``fingerprint`` gives a stable
-numeric signature of an expression's meaning, so equivalent wrong answers can be grouped.
+Numbers (``judge_number``, ``judge_integer``) are compared exactly (integers of any length, never
+through ``str()``) or within a tolerance; big-O answers (``judge_big_o``) by their class with every
+size at least 1: terms dominated by others are dropped, and a looser true bound is told apart from
+a wrong class (``growth_relation``); ``fingerprint`` gives a stable numeric signature of an
+expression's meaning, so equivalent wrong answers can be grouped.
 
 Every outcome is an ``Equivalence`` value; nothing here raises for a student's answer. Bad
 definitions (a key's fault: cyclic, not symbols) raise ``InvalidKey``.
@@ -561,13 +568,14 @@ _T = TypeVar("_T")
 
 def _limited(compute: Callable[[], _T], seconds: float) -> tuple[bool, _T | None]:
     """(True, result) when ``compute`` finished within ``seconds``; (False, None) on timeout or no timer."""
-    with _time_limit(seconds) as enforced:
-        if not enforced:
-            return False, None
-        try:
+    # the alarm may also fire after compute returned, while the timer is being cancelled: catch it outside
+    try:
+        with _time_limit(seconds) as enforced:
+            if not enforced:
+                return False, None
             return True, compute()
-        except _Timeout:
-            return False, None
+    except _Timeout:
+        return False, None
 
 
 # ------------------------------------------------------------------------------------ judging
