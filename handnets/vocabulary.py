@@ -27,7 +27,8 @@ from types import MappingProxyType
 
 import sympy
 
-__all__ = ["SYMBOLS", "FUNCTIONS", "GATES", "WEIGHTS", "NAMES", "OFFSETS", "sigmoid", "sum_over_t", "symbol"]
+__all__ = ["SYMBOLS", "FUNCTIONS", "GATES", "WEIGHTS", "NAMES", "OFFSETS", "sigmoid", "sum_over_t", "is_sum_over_t",
+           "has_sum_over_t", "symbol"]
 
 GATES = ("i", "f", "o", "g")
 WEIGHTS = tuple(f"w_{src}{gate}" for gate in GATES for src in ("x", "h"))  # w_xi, w_hi, w_xf, ...
@@ -98,6 +99,20 @@ FUNCTIONS = MappingProxyType({"sigmoid": sigmoid, "tanh": sympy.tanh})
 # ``\sum_t X`` as read from an answer: the whole sum over the time steps, kept apart from its summand X
 # (a question asks for one or the other). An undefined function: equal by name to the parser's own.
 sum_over_t = sympy.Function("sum_over_t")
+
+
+def is_sum_over_t(expr: sympy.Basic) -> bool:
+    """Whether ``expr`` is a whole sum over t (by name: a reader may build the function with assumptions).
+
+    >>> is_sum_over_t(sum_over_t(SYMBOLS["x_t"])), is_sum_over_t(SYMBOLS["x_t"])
+    (True, False)
+    """
+    return isinstance(expr, sympy.Function) and getattr(expr.func, "__name__", "") == "sum_over_t" and len(expr.args) == 1
+
+
+def has_sum_over_t(expr: sympy.Basic) -> bool:
+    """Whether a sum over t appears anywhere in ``expr``."""
+    return any(is_sum_over_t(node) for node in expr.atoms(sympy.Function))
 
 
 def symbol(name: str) -> sympy.Symbol:

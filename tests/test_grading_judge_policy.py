@@ -198,3 +198,9 @@ def test_policy_loose_bound_field_makes_the_last_mistake():
 
 def test_policy_sum_helpers_are_the_parsers_function():
     assert sum_over_t(S["x_t"]) == sympy.Function("sum_over_t")(S["x_t"])
+
+
+def test_policy_sum_recognised_whatever_its_assumptions():
+    real_sum = sympy.Function("sum_over_t", real=True)
+    assert judge_expression(sum_over_t(S["x_t"]), real_sum(S["x_t"])).verdict == "equivalent"
+    assert judge_expression(S["x_t"], real_sum(S["x_t"])).method == "sum or summand"

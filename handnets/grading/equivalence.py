@@ -56,7 +56,7 @@ import sympy
 
 from handnets.errors import InvalidKey, InvalidNumber
 from handnets.exact import to_fraction
-from handnets.vocabulary import OFFSETS, sigmoid, sum_over_t
+from handnets.vocabulary import OFFSETS, has_sum_over_t, is_sum_over_t, sigmoid
 
 __all__ = [
     "Equivalence",
@@ -472,7 +472,7 @@ def _evaluate(expr: sympy.Basic, point: _Point, math_: Any = _MPMATH, *, later: 
             if not mpmath.isint(arg) or arg < 0 or arg > 1000:
                 raise _Undefined
             return mpmath.factorial(arg)
-        if isinstance(node, sympy.Function) and node.func == sum_over_t and len(node.args) == 1:
+        if is_sum_over_t(node):
             if later:
                 raise _Unsupported  # a sum inside a sum has no meaning here
             return value(node.args[0]) + _evaluate(node.args[0], point, math_, later=True)
@@ -638,7 +638,7 @@ def _small(expr: sympy.Basic, limit: int) -> bool:
 
 def _sum_forms(expected: sympy.Expr, submitted: sympy.Expr) -> Equivalence | None:
     """A whole sum over t against a summand (or the reverse) is a different answer, said plainly."""
-    in_expected, in_submitted = expected.has(sum_over_t), submitted.has(sum_over_t)
+    in_expected, in_submitted = has_sum_over_t(expected), has_sum_over_t(submitted)
     if in_expected == in_submitted:
         return None
     if in_submitted:

@@ -52,7 +52,7 @@ from handnets.exact import load_toml, loads_toml, to_fraction
 from handnets.grading.equivalence import Definitions, LooseBound, WrittenOut
 from handnets.grading.expr import make_vocabulary, parse_big_o, parse_expression
 from handnets.grading.references import definitions_for, derived, known_definitions
-from handnets.vocabulary import sum_over_t
+from handnets.vocabulary import has_sum_over_t, is_sum_over_t, sum_over_t
 
 __all__ = ["ANSWER_TYPES", "Mistake", "Options", "Question", "Key", "load_key", "BUILTIN_KEYS", "LOOSE_NOTE", "SUM_NOTES",
            "WRITE_OUT_NOTE"]
@@ -147,7 +147,7 @@ class Question:
         if self.type in ("expression",):
             if isinstance(value, WrittenOut):
                 return value.example
-            if isinstance(value, sympy.Basic) and value.func == sum_over_t:
+            if isinstance(value, sympy.Basic) and is_sum_over_t(value):
                 return rf"\sum_t ({sympy.sstr(value.args[0])})"  # the answer syntax; sum_over_t is what it reads as
             return sympy.sstr(value)
         if self.type == "big_o":
@@ -323,13 +323,13 @@ def _generated_mistakes(raw: Mapping[str, Any], question: Question, expected: An
     (``asks``) and a looser true bound (``loose_bound``)."""
     generated = []
     if question.asks == "summand":
-        if isinstance(expected, sympy.Basic) and expected.has(sum_over_t):
+        if isinstance(expected, sympy.Basic) and has_sum_over_t(expected):
             raise InvalidKey("asks = 'summand', but the expected answer is a sum over t", field="asks")
         generated.append(Mistake(
             SUM_NOTES["summand"], sum_over_t(expected), Fraction(0),
             "The question asks for the summand (the contribution of step t), not the whole sum over t: drop the sum."))
     elif question.asks == "sum":
-        if not (isinstance(expected, sympy.Basic) and expected.func == sum_over_t):
+        if not (isinstance(expected, sympy.Basic) and is_sum_over_t(expected)):
             raise InvalidKey("asks = 'sum', but the expected answer is not a sum over t", field="asks")
         generated.append(Mistake(
             SUM_NOTES["sum"], expected.args[0], Fraction(0),
