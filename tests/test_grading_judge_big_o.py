@@ -130,3 +130,16 @@ def test_big_o_mdrnn_steps_loose_bound_gets_partial_credit(answer, verdict, note
 @pytest.mark.parametrize("answer", ["O(dk²HW + HW)", "O(d k^2 H W + d k H W)", "O(2 d k^2 H W)"])
 def test_big_o_connections_dominated_terms_dropped(answer):
     assert judge_answer(KEY.question("asymptotics.connections"), answer).verdict == "correct"
+
+
+@pytest.mark.parametrize(
+    "submitted",
+    [2 * sympy.pi * d + sympy.sqrt(2) * H + W, sympy.pi ** (sympy.pi ** (sympy.pi**20)) * (d + H + W)],
+    ids=["irrational factors", "a tower as the factor"],
+)
+def test_big_o_constant_factors_of_any_size_are_dropped(submitted):
+    assert judge_big_o(d + H + W, submitted).verdict == "equivalent"
+
+
+def test_big_o_negative_growth_is_different():
+    assert judge_big_o(d * H, -d * H).verdict == "different"

@@ -230,21 +230,39 @@ def _in_time(symbol: sympy.Symbol) -> bool:
     return symbol.name.rpartition("_")[2] in OFFSETS
 
 
-@dataclass(frozen=True, slots=True)
 class _Point:
-    """Exact sample values; ``later`` holds the values of the time-indexed symbols at a second step."""
+    """Exact sample values; ``later`` holds the values of the time-indexed symbols at a second step
+    (drawn only when a sum over t asks for them)."""
 
-    values: Mapping[sympy.Symbol, Fraction]
-    later: Mapping[sympy.Symbol, Fraction]
+    __slots__ = ("values", "_draw", "_later")
+
+    def __init__(self, values: Mapping[sympy.Symbol, Fraction], draw: Callable[[], dict] | None = None):
+        self.values = values
+        self._draw = draw
+        self._later: Mapping[sympy.Symbol, Fraction] | None = None if draw else values
+
+    @property
+    def later(self) -> Mapping[sympy.Symbol, Fraction]:
+        if self._later is None:
+            self._later = self._draw()
+        return self._later
 
 
 def _point(symbols: list[sympy.Symbol], seed: str, k: int, attempt: int, positive: bool) -> _Point:
-    values, later = {}, {}
+    values = {}
     for symbol in symbols:
         low, high = _range(symbol, positive)
         values[symbol] = low + (high - low) * _unit(seed, symbol.name, k, attempt)
-        later[symbol] = low + (high - low) * _unit(seed, symbol.name, k, attempt + 1000) if _in_time(symbol) else values[symbol]
-    return _Point(values, later)
+
+    def draw() -> dict:
+        later = dict(values)
+        for symbol in symbols:
+            if _in_time(symbol):
+                low, high = _range(symbol, positive)
+                later[symbol] = low + (high - low) * _unit(seed, symbol.name, k, attempt + 1000)
+        return later
+
+    return _Point(values, draw)
 
 
 # ---------------------------------------------------------------------------- numeric evaluation
@@ -837,7 +855,7 @@ def _number_or_none(value: sympy.Expr) -> Any:
         return None
     with mpmath.workdps(_DPS):
         try:
-            return _evaluate(value, _Point({}, {}))
+            return _evaluate(value, _Point({}))
         except (_Undefined, _Unsupported):
             return None
 
@@ -1004,14 +1022,16 @@ def _exponents(expr: sympy.Expr, symbols: list[sympy.Symbol]) -> list[tuple[Frac
         return None
     positive, negative = [], []
     for term in sympy.Add.make_args(sympy.expand(expr)):
-        coefficient, rest = term.as_coeff_Mul()
-        if not coefficient.is_Rational or coefficient == 0:
+        coefficient, rest = term.as_independent(*symbols, as_Add=False)
+        # a constant factor of any size (pi, sqrt(2), pi**(pi**20)) needs only its sign, decided symbolically
+        if coefficient.free_symbols or coefficient.is_zero or coefficient.is_extended_real is not True \
+                or (coefficient.is_positive is not True and coefficient.is_negative is not True):
             return None
         powers = rest.as_powers_dict()
         if any((base not in symbols and base != 1) or not exponent.is_Rational for base, exponent in powers.items()):
             return None
         vector = tuple(Fraction(int(sympy.Rational(powers.get(s, 0)).p), int(sympy.Rational(powers.get(s, 0)).q)) for s in symbols)
-        (positive if coefficient > 0 else negative).append(vector)
+        (positive if coefficient.is_positive else negative).append(vector)
     for vector in negative:
         if not any(v != vector and all(a <= b for a, b in zip(vector, v)) for v in positive):
             return None  # a negative term that no positive term outgrows: not a growth rate this decides
@@ -1062,7 +1082,9 @@ def _judge_big_o_by_ratio(expected: sympy.Expr, submitted: sympy.Expr, seed: str
     ratio = sympy.cancel(sympy.expand_log(submitted / expected, force=True))
     if not ratio.free_symbols:
         value = _number_or_none(ratio)
-        if value is not None and value > 0:
+        if value is None:
+            return Equivalence("undecided", "ratio", "the constant ratio to the expected growth could not be evaluated")
+        if value > 0:
             return Equivalence("equivalent", "ratio", f"equal up to the constant factor {describe_number(ratio)}")
         return Equivalence("different", "ratio",
                            f"the ratio to the expected growth is {describe_number(ratio)}, not positive")
