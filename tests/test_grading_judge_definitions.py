@@ -222,3 +222,52 @@ def test_definitions_a_wrong_substitution_is_still_different():
     definitions = KEY.question("lstm.fbar_t").definition_map()
     wrong = S["c_prev"] * (S["hbar_t"] * S["o_t"] * (1 - sympy.tanh(S["c_t"]) ** 2) + S["cbar_next"] * S["f_t"])
     assert judge_expression(KEY.question("lstm.fbar_t").expected, wrong, definitions=definitions).verdict == "different"
+
+
+# ------------------------------------------------------------------ no false accept, by mutation
+
+from hypothesis import HealthCheck, assume, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from handnets.derive.adjoint import shift  # noqa: E402
+from handnets.vocabulary import sigmoid  # noqa: E402
+
+LSTM_QUESTIONS = [q for q in KEY.questions if q.type == "expression" and q.definitions == "lstm"]
+
+
+def _mutate(expr: sympy.Expr, draw) -> sympy.Expr:
+    """One slip a student makes: a factor at the wrong step, a term dropped, a sign, the wrong function."""
+    kind = draw(st.sampled_from(["step", "drop", "sign", "function", "square"]))
+    terms = sympy.Add.make_args(sympy.expand(expr))
+    if kind == "step":
+        symbols = sorted((s for s in expr.free_symbols if s.name.endswith("_t") and not s.name.startswith("dL")), key=lambda s: s.name)
+        if not symbols:
+            return expr
+        symbol = draw(st.sampled_from(symbols))
+        return expr.xreplace({symbol: shift(symbol, draw(st.sampled_from([-1, 1])))})
+    if kind == "drop" and len(terms) > 1:
+        return sympy.Add(*(t for i, t in enumerate(terms) if i != draw(st.integers(0, len(terms) - 1))))
+    if kind == "sign" and len(terms) > 1:
+        flipped = draw(st.integers(0, len(terms) - 1))
+        return sympy.Add(*(-t if i == flipped else t for i, t in enumerate(terms)))
+    if kind == "function":
+        return expr.replace(sympy.tanh, lambda arg: sigmoid(arg)) if expr.has(sympy.tanh) else expr * S["o_t"]
+    return expr * expr if kind == "square" else -expr
+
+
+def _at_forward_pass(expr: sympy.Expr, values: dict[str, float]) -> float:
+    return float(expr.xreplace({s: sympy.Float(values[s.name], 30) for s in expr.free_symbols}).evalf(30))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_definitions_no_mutated_answer_is_accepted(data):
+    question = data.draw(st.sampled_from(LSTM_QUESTIONS), label="question")
+    mutated = _mutate(question.expected, data.draw)
+    values = _oracle(seed=5)
+    assume(all(s.name in values for s in mutated.free_symbols))  # the oracle computes steps t-3 .. t+1 only
+    truth, got = _at_forward_pass(question.expected, values), _at_forward_pass(mutated, values)
+    if math.isclose(truth, got, rel_tol=1e-9, abs_tol=1e-12):
+        return  # the slip changed nothing at this point: not a wrong answer the oracle can tell
+    verdict = judge_answer(question, sympy.sstr(mutated))
+    assert verdict.verdict != "correct" and verdict.score < question.points, (question.id, sympy.sstr(mutated))
