@@ -271,3 +271,27 @@ def test_definitions_no_mutated_answer_is_accepted(data):
         return  # the slip changed nothing at this point: not a wrong answer the oracle can tell
     verdict = judge_answer(question, sympy.sstr(mutated))
     assert verdict.verdict != "correct" and verdict.score < question.points, (question.id, sympy.sstr(mutated))
+
+
+# ------------------------------------------------------------------- one source: the derivation
+
+from handnets.derive.lstm import BAR_ORDER, derive_lstm, gate_definitions, grading_definitions, lstm_cell  # noqa: E402
+
+
+def test_definitions_are_the_derivation_equations():
+    derivation = derive_lstm(checked=False)
+    definitions = grading_definitions()
+    for name in BAR_ORDER:
+        assert definitions[S[name]] == derivation.equation(name)
+    for node, definition in lstm_cell():
+        assert definitions[node] == definition
+        assert definitions[shift(node, -1)] == shift(definition, -1)
+
+
+def test_definitions_gates_at_t_minus_2_read_t_minus_3():
+    assert gate_definitions()[S["g_prev2"]] == sympy.tanh(S["w_xg"] * S["x_prev2"] + S["w_hg"] * S["h_prev3"])
+
+
+def test_definitions_shift_refuses_a_step_without_a_name():
+    with pytest.raises(ValueError):
+        shift(S["hbar_prev2"], -1)
