@@ -136,7 +136,7 @@ def test_example_sheet_grades_as_the_readme_shows(cli):
         "resnet.a_l2": ("correct", "correct"),
         "asymptotics.mdrnn.steps": ("incorrect", "asymptotics.mdrnn-product"),
     }
-    assert (payload["score"], payload["max_score"]) == (15.25, 40)
+    assert (payload["score"], payload["max_score"]) == (15.25, 45)  # judge: five more points of questions
 
 
 def test_grade_several_sheets_one_unreadable_still_grades_the_others(cli, sheet_file, tmp_path):

@@ -15,9 +15,9 @@ from collections.abc import Mapping, Sequence
 import sympy
 
 from handnets.derive.model import Equation, Step
-from handnets.vocabulary import SYMBOLS
+from handnets.vocabulary import OFFSETS, SYMBOLS
 
-__all__ = ["Cell", "bar", "shift_forward", "shift_back", "gate_rewrites", "local_derivative", "adjoint", "weight_update"]
+__all__ = ["Cell", "bar", "shift", "shift_forward", "shift_back", "gate_rewrites", "local_derivative", "adjoint", "weight_update"]
 
 Cell = tuple[tuple[sympy.Symbol, sympy.Expr], ...]
 
@@ -51,6 +51,30 @@ def shift_back(expr: sympy.Basic) -> sympy.Basic:
     c_prev2*f_prev
     """
     return expr.xreplace(_BACK)
+
+
+def shift(expr: sympy.Basic, steps: int) -> sympy.Basic:
+    """The same expression ``steps`` steps later (earlier when negative), every time-indexed name moved at once.
+
+    Unlike ``shift_forward`` and ``shift_back`` it refuses to leave a name behind: a name whose shifted
+    form is not in the vocabulary is an error, not silently kept at its old step.
+
+    >>> shift(SYMBOLS["f_t"] * SYMBOLS["c_prev"], -2)
+    c_prev3*f_prev2
+    """
+    steps_of = {suffix: offset for suffix, offset in OFFSETS.items()}
+    suffix_of = {offset: suffix for suffix, offset in OFFSETS.items()}
+    moves: dict[sympy.Symbol, sympy.Symbol] = {}
+    for symbol in expr.free_symbols:
+        base, _, when = symbol.name.rpartition("_")
+        if when not in steps_of or base not in _BASES:
+            continue  # weights, dL_dh_t, y_t of the loss: not states of the cell
+        target = suffix_of.get(steps_of[when] + steps)
+        name = f"{base}_{target}"
+        if target is None or name not in SYMBOLS:
+            raise ValueError(f"{symbol.name} shifted by {steps} steps has no name in the vocabulary")
+        moves[symbol] = SYMBOLS[name]
+    return expr.xreplace(moves)
 
 
 def bar(node: sympy.Symbol) -> sympy.Symbol:

@@ -26,7 +26,7 @@ from types import MappingProxyType
 
 import sympy
 
-from handnets.derive.adjoint import Cell, adjoint, shift_forward, weight_update
+from handnets.derive.adjoint import Cell, adjoint, shift, shift_forward, weight_update
 from handnets.derive.model import Derivation, Equation, Step
 from handnets.vocabulary import SYMBOLS, WEIGHTS, sigmoid
 
@@ -36,6 +36,10 @@ __all__ = [
     "derive_lstm_ce",
     "lstm_definitions",
     "lstm_ce_definitions",
+    "gate_definitions",
+    "grading_definitions",
+    "grading_ce_definitions",
+    "ce_step_loss_cbar",
     "BAR_ORDER",
 ]
 
@@ -98,6 +102,70 @@ def lstm_definitions() -> Mapping[sympy.Symbol, sympy.Expr]:
     o_t*tanh(c_t)
     """
     return _lstm_definitions()
+
+
+def gate_definitions(steps: tuple[int, ...] = (-2, -1, 0, 1)) -> Mapping[sympy.Symbol, sympy.Expr]:
+    """The four gates at each of ``steps`` (relative to t), from the cell itself shifted in time.
+
+    >>> gate_definitions()[SYMBOLS["g_prev"]]
+    tanh(h_prev2*w_hg + w_xg*x_prev)
+    """
+    return _gate_definitions(tuple(steps))
+
+
+@cache
+def _gate_definitions(steps: tuple[int, ...]) -> Mapping[sympy.Symbol, sympy.Expr]:
+    gates = [(node, definition) for node, definition in lstm_cell() if node.name[0] in "ifog"]
+    return MappingProxyType({shift(node, k): shift(definition, k) for k in steps for node, definition in gates})
+
+
+@cache
+def _grading_definitions() -> Mapping[sympy.Symbol, sympy.Expr]:
+    definitions: dict[sympy.Symbol, sympy.Expr] = {}
+    # the forward pass at t-1, t and t+1: gates, cell and hidden state (leaves: x, h_prev2, c_prev2, weights)
+    for k in (-1, 0, 1):
+        definitions.update({shift(node, k): shift(definition, k) for node, definition in lstm_cell()})
+    # every adjoint relation at t, and the gate bars at t+1 (hbar_next, cbar_next and dL_dh_t stay free:
+    # their own relations reach t+2)
+    for eq in _lstm_equations():
+        if eq.name in BAR_ORDER:
+            definitions[S[eq.name]] = eq.rhs
+            if eq.name not in ("hbar_t", "cbar_t"):
+                definitions[shift(S[eq.name], 1)] = shift(eq.rhs, 1)
+    return MappingProxyType(definitions)
+
+
+def grading_definitions() -> Mapping[sympy.Symbol, sympy.Expr]:
+    """Everything an answer to an LSTM question may write by name or by definition, in either direction.
+
+    The forward pass at t-1, t and t+1, and every adjoint relation of the derivation at t (``hbar_t`` and
+    ``cbar_t`` included) and the gate bars at t+1. A grader drops the question's own quantity first (an
+    answer must not be judged equal to its own definition), then substitutes until only the leaves are left:
+    inputs, weights, ``h_prev2``, ``c_prev2``, ``dL_dh_t``, ``hbar_next`` and ``cbar_next``.
+
+    >>> grading_definitions()[SYMBOLS["fbar_t"]]
+    c_prev*cbar_t
+    >>> grading_definitions()[SYMBOLS["c_prev"]]
+    c_prev2*f_prev + g_prev*i_prev
+    """
+    return _grading_definitions()
+
+
+@cache
+def _grading_ce_definitions() -> Mapping[sympy.Symbol, sympy.Expr]:
+    definitions = dict(_grading_definitions())
+    definitions[S["yhat_t"]] = sigmoid(S["w_y"] * S["h_t"])
+    definitions[S["dL_dh_t"]] = _ce_local_loss()[0]
+    return MappingProxyType(definitions)
+
+
+def grading_ce_definitions() -> Mapping[sympy.Symbol, sympy.Expr]:
+    """``grading_definitions`` for the cross-entropy variant: plus ``yhat_t`` and ``dL_dh_t = w_y*(yhat_t - y_t)``.
+
+    >>> grading_ce_definitions()[SYMBOLS["dL_dh_t"]]
+    w_y*(-y_t + yhat_t)
+    """
+    return _grading_ce_definitions()
 
 
 @cache
@@ -177,6 +245,21 @@ def _ce_equations() -> tuple[Equation, ...]:
         )
     )
     return tuple(equations)
+
+
+def ce_step_loss_cbar() -> sympy.Expr:
+    """A classic wrong cbar_t of the cross-entropy variant: the loss at step t alone, nothing from t+1.
+
+    It is what dL_t/dc_t would be for the per-step loss l_t (no path through h_{t+1} nor c_{t+1}).
+
+    >>> ce_step_loss_cbar()
+    o_t*w_y*(1 - tanh(c_t)**2)*(-y_t + yhat_t)
+    """
+    lstm = {eq.name: eq for eq in _lstm_equations()}
+    only_here = {S["dL_dh_t"]: _ce_local_loss()[0], S["cbar_next"]: 0}
+    only_here.update({S[f"{b}bar_next"]: 0 for b in ("i", "f", "o", "g")})
+    hbar = lstm["hbar_t"].rhs.xreplace(only_here)
+    return lstm["cbar_t"].rhs.xreplace({S["hbar_t"]: hbar, **only_here})
 
 
 @cache

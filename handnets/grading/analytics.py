@@ -4,6 +4,17 @@ Wrong answers are grouped by meaning, not by string: each incorrect verdict carr
 key (a recognised mistake's note, or the numeric fingerprint of the expression's canonical form,
 or the value read), so ``o_t*(1-o_t)`` and ``o_t - o_t**2`` fall in one group.
 
+Invalid is not wrong. An invalid answer could not be read (a typo, LaTeX in double quotes, an
+unbalanced bracket): it says nothing about what the student knows, so it is never counted as an
+incorrect answer. What happens to it depends on the setting (``Setting``):
+
+- ``resubmittable`` (a self-check, an autograder that takes resubmissions): the answer is sent back
+  with the reader's message (``sent_back``) and is not scored at all: neither its points nor its
+  maximum count (``counted_score``), so fixing the notation changes nothing but the reading.
+- ``final`` (grades that go to the gradebook): it scores 0, like a missing answer, and is listed
+  in the review queue (``review_queue``, with the undecided answers) for a person to read; the
+  counts keep invalid apart from incorrect.
+
 The answer-sharing report pairs students who gave the same wrong answer (equal in meaning) to the
 same questions, weighting each shared answer by how rare it is in the batch (log(N / k) for an
 answer k of N students gave). Identical correct answers are expected and never count.
@@ -15,11 +26,13 @@ import math
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from fractions import Fraction
 
-from handnets.grading.grade import VERDICTS, Report
+from handnets.grading.grade import VERDICTS, Report, Verdict
 
-__all__ = ["WrongAnswer", "QuestionStats", "SharedAnswer", "SharedPair", "Analytics", "analyse"]
+__all__ = ["WrongAnswer", "QuestionStats", "SharedAnswer", "SharedPair", "Analytics", "analyse", "Setting", "ReviewItem",
+           "review_queue", "sent_back", "counted_score"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +83,68 @@ class Analytics:
     questions: tuple[QuestionStats, ...]
     pairs: tuple[SharedPair, ...]  # most unusual first
     clusters: tuple[tuple[str, ...], ...]  # groups linked by pairs that share at least ``min_shared`` answers
+    review: tuple[ReviewItem, ...] = ()  # invalid and undecided answers, for a person (final grading)
+
+
+class Setting(StrEnum):
+    """Where the grades go: back to the student who may resubmit, or to the gradebook."""
+
+    RESUBMITTABLE = "resubmittable"
+    FINAL = "final"
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewItem:
+    """One answer a person must read before the grades are final: unreadable (invalid) or undecided."""
+
+    student: str
+    source: str
+    question: str
+    verdict: str  # "invalid" or "undecided"
+    submitted: str
+    reason: str  # the reader's message, or why the judge could not decide
+
+
+_REVIEWED = ("invalid", "undecided")
+
+
+def review_queue(reports: Sequence[Report]) -> tuple[ReviewItem, ...]:
+    """The answers of a final grading that a person must read: invalid and undecided ones, sheet by sheet.
+
+    >>> from handnets.grading.key import load_key
+    >>> from handnets.grading.sheet import loads_sheet
+    >>> from handnets.grading.grade import grade_sheet
+    >>> sheet = loads_sheet("\\n".join(["[answers]", '"conv.params" = "8*(5*5*3 + 1"']))
+    >>> [(item.question, item.verdict) for item in review_queue([grade_sheet(load_key("homework"), sheet)])]
+    [('conv.params', 'invalid')]
+    """
+    names = _labels(reports)
+    return tuple(
+        ReviewItem(name, report.source, v.id, v.verdict, v.submitted, v.feedback)
+        for report, name in zip(reports, names)
+        for v in report.verdicts
+        if v.verdict in _REVIEWED
+    )
+
+
+def sent_back(report: Report) -> tuple[Verdict, ...]:
+    """The answers returned to the student in a resubmittable setting: the invalid ones, with their messages."""
+    return tuple(v for v in report.verdicts if v.verdict == "invalid")
+
+
+def counted_score(report: Report, setting: Setting | str) -> tuple[Fraction, Fraction]:
+    """(score, max_score) of a sheet under ``setting``: resubmittable leaves invalid answers out of both.
+
+    >>> from handnets.grading.grade import Verdict
+    >>> right = Verdict("a", "correct", Fraction(1), Fraction(1), "correct", "", "1")
+    >>> typo = Verdict("b", "invalid", Fraction(0), Fraction(2), "invalid", "never closed", "(1")
+    >>> report = Report("s", "s.toml", "k", (right, typo))
+    >>> counted_score(report, "resubmittable"), counted_score(report, "final")
+    ((Fraction(1, 1), Fraction(1, 1)), (Fraction(1, 1), Fraction(3, 1)))
+    """
+    setting = Setting(setting)
+    counted = [v for v in report.verdicts if not (setting is Setting.RESUBMITTABLE and v.verdict == "invalid")]
+    return sum((v.score for v in counted), Fraction(0)), sum((v.max_score for v in counted), Fraction(0))
 
 
 def analyse(
@@ -132,7 +207,7 @@ def analyse(
         )
 
     pairs = _shared_pairs(groups, students, uncommon)
-    return Analytics(students, tuple(stats), pairs[:max_pairs], _clusters(pairs, min_shared))
+    return Analytics(students, tuple(stats), pairs[:max_pairs], _clusters(pairs, min_shared), review_queue(reports))
 
 
 def _labels(reports: Sequence[Report]) -> list[str]:

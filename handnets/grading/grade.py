@@ -30,7 +30,8 @@ import sympy
 
 from handnets.errors import InputError, InvalidWeights
 from handnets.exact import to_fraction
-from handnets.grading.equivalence import Equivalence, fingerprint, judge_big_o, judge_expression, judge_integer, judge_number
+from handnets.grading.equivalence import (Equivalence, describe_number, fingerprint, judge_big_o, judge_expression,
+                                          judge_integer, judge_number)
 from handnets.grading.parse import ParseFailure, echo, parse_big_o, parse_expression
 from handnets.grading.parse.numbers import read_number
 from handnets.grading.parse.tables import read_matrix, read_shape
@@ -247,7 +248,7 @@ def _show(value: Any, limit: int = 300) -> str:
     elif isinstance(value, list):
         text = "[" + ", ".join(_show(v, 80) for v in value[:50]) + (", ..." if len(value) > 50 else "") + "]"
     else:
-        text = str(value)
+        text = describe_number(value)  # (judge) str() of an int past 4,300 digits raises
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
@@ -448,11 +449,11 @@ def _read_number(question: Question, submitted: Any, *, arithmetic: bool) -> tup
         raise InputError("expected a number, got a boolean")
     if isinstance(submitted, int):
         value = sympy.Integer(submitted)
-        return (value,), Reading(str(value))
+        return (value,), Reading(describe_number(value))
     if isinstance(submitted, (Decimal, float)):  # a float from a reader without parse_float=Decimal: as typed
         exact = to_fraction(submitted)
         value = sympy.Rational(exact.numerator, exact.denominator)
-        return (value,), Reading(str(value))
+        return (value,), Reading(describe_number(value))
     if not isinstance(submitted, str):
         raise InputError(f"expected a number, got {_kind(submitted)}")
     if not arithmetic and _OPERATORS.search(submitted.strip().lstrip("-")):
@@ -460,7 +461,7 @@ def _read_number(question: Question, submitted: Any, *, arithmetic: bool) -> tup
     result = read_number(submitted, integer=question.type == "integer")
     if not result.ok:
         return result
-    return result.sides, Reading(" = ".join(str(side) for side in result.sides), result.expr)
+    return result.sides, Reading(" = ".join(describe_number(side) for side in result.sides), result.expr)
 
 
 def _judge_sides(question: Question, shown: str, sides: tuple[sympy.Expr, ...], reading: Reading,

@@ -11,8 +11,10 @@ A key is a TOML file a grader writes once::
     type = "expression"               # integer number expression matrix shape adder big_o choice text
     expected = { derived = "lstm.cbar_t" }   # or a literal: "hbar_t*o_t*(1 - tanh(c_t)**2) + ..."
     lhs = "cbar_t"                    # an answer may repeat it: "cbar_t = ..."
-    definitions = "lstm"              # substituted into both sides before judging
+    definitions = "lstm"              # substituted into both sides before judging: lstm, lstm_ce, lstm_gates
     vocabulary = []                   # extra names an answer may use (e.g. ["d", "k", "H", "W"])
+    asks = "summand"                  # expression: "summand" (one step's term) or "sum" (the whole sum over t);
+                                      # the other form is incorrect with the note sum.whole-sum / sum.summand-only
 
     [questions.options]               # per type: abs_tol, rel_tol, arithmetic, partial, choices, max_len, require_margin
     arithmetic = true
@@ -22,6 +24,13 @@ A key is a TOML file a grader writes once::
     answer = "hbar_t*o_t*(1 - tanh(c_t)**2)"
     credit = 0.5                      # fraction of the points
     feedback = "The path through c_{t+1} is missing: add cbar_next*f_next."
+
+A big-O question may give credit to a true upper bound that is looser than the expected class
+(``O(d(H + W))`` for ``O(d + H + W)``), after its listed mistakes::
+
+    [questions.loose_bound]
+    credit = 0.5
+    feedback = "True, but loose: positions on one anti-diagonal are computed in the same step."
 
 Built-in keys are found by name (``homework``); anything else is a path.
 """
@@ -34,21 +43,28 @@ from fractions import Fraction
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any
 
 import sympy
 
 from handnets.errors import InputError, InvalidKey, InvalidNumber
 from handnets.exact import load_toml, loads_toml, to_fraction
+from handnets.grading.equivalence import Definitions, LooseBound, WrittenOut
 from handnets.grading.parse import make_vocabulary, parse_big_o, parse_expression
 from handnets.grading.references import definitions_for, derived, known_definitions
+from handnets.vocabulary import has_sum_over_t, is_sum_over_t, sum_over_t
 
-__all__ = ["ANSWER_TYPES", "Mistake", "Options", "Question", "Key", "load_key", "BUILTIN_KEYS"]
+__all__ = ["ANSWER_TYPES", "Mistake", "Options", "Question", "Key", "load_key", "BUILTIN_KEYS", "LOOSE_NOTE", "SUM_NOTES",
+           "WRITE_OUT_NOTE"]
 
 ANSWER_TYPES = ("integer", "number", "expression", "matrix", "shape", "adder", "big_o", "choice", "text")
 BUILTIN_KEYS = ("homework",)
-_QUESTION_KEYS = {"id", "prompt", "points", "type", "expected", "lhs", "definitions", "vocabulary", "options", "mistakes", "feedback"}
+_QUESTION_KEYS = {"id", "prompt", "points", "type", "expected", "lhs", "definitions", "vocabulary", "options", "mistakes",
+                  "feedback", "asks", "loose_bound", "write_out"}
+WRITE_OUT_NOTE = "answer.not-written-out"  # right only through names the question asks to write out
+_ASKS = ("summand", "sum")
+LOOSE_NOTE = "big_o.loose-bound"  # the note of a looser true bound (a key's loose_bound)
+SUM_NOTES = {"summand": "sum.whole-sum", "sum": "sum.summand-only"}  # the note of the other form, by what is asked
 _MISTAKE_KEYS = {"note", "answer", "credit", "feedback"}
 _OPTION_KEYS = {
     "integer": {"arithmetic"},
@@ -109,10 +125,14 @@ class Question:
     options: Options = field(default_factory=Options)
     mistakes: tuple[Mistake, ...] = ()
     feedback: str = ""  # shown with a correct answer
+    asks: str | None = None  # expression: "summand" or "sum" (which form of a sum over t is asked for)
+    write_out: tuple[str, ...] = ()  # expression: defined names the answer must write out, not name
 
     def __post_init__(self) -> None:
         if self.type not in ANSWER_TYPES:
             raise ValueError(f"unknown answer type {self.type!r}")
+        if self.asks is not None and self.asks not in _ASKS:
+            raise ValueError(f"asks must be one of {', '.join(_ASKS)}, got {self.asks!r}")
 
     def names(self) -> Mapping[str, sympy.Symbol]:
         """The names an expression answer to this question may use (built once per vocabulary)."""
@@ -125,8 +145,16 @@ class Question:
         [28, 28, 8]
         """
         if self.type in ("expression",):
+            if isinstance(value, WrittenOut):
+                return value.example
+            if isinstance(value, sympy.Basic) and is_sum_over_t(value):
+                return rf"\sum_t ({sympy.sstr(value.args[0])})"  # the answer syntax; sum_over_t is what it reads as
             return sympy.sstr(value)
         if self.type == "big_o":
+            if isinstance(value, LooseBound):
+                # a representative looser bound: the expected class times every size
+                names = self.names()
+                value = value.expr * sympy.Mul(*(names[n] for n in self.vocabulary if n in names))
             return f"O({sympy.sstr(value)})"
         if self.type == "matrix":
             return [[str(v) for v in row] for row in value]
@@ -138,8 +166,8 @@ class Question:
 
     def definition_map(self) -> Mapping[sympy.Symbol, sympy.Expr]:
         """The definitions substituted before judging, less the question's own quantity (else "cbar_t" would
-        be judged equal to its own definition)."""
-        return _definitions_without(self.definitions, self.lhs) if self.definitions else {}
+        be judged equal to its own definition): a ``Definitions``, built once per (set, quantity)."""
+        return _definitions_without(self.definitions, (self.lhs, *self.write_out)) if self.definitions else {}
 
 
 @cache
@@ -148,9 +176,16 @@ def _names(vocabulary: tuple[str, ...], sizes_only: bool) -> Mapping[str, sympy.
 
 
 @cache
-def _definitions_without(name: str, lhs: str | None) -> Mapping[sympy.Symbol, sympy.Expr]:
+def _definitions_without(name: str, left_out: tuple[str | None, ...]) -> Definitions:
     definitions = definitions_for(name)
-    return MappingProxyType({k: v for k, v in definitions.items() if k.name != lhs})
+    return Definitions({k: v for k, v in definitions.items() if k.name not in left_out})
+
+
+@cache
+def _definitions_of(name: str, names: tuple[str, ...]) -> Definitions:
+    """Only the definitions of ``names`` in the set ``name`` (substituted into one another)."""
+    definitions = definitions_for(name)
+    return Definitions({k: v for k, v in definitions.items() if k.name in names})
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,17 +277,90 @@ def _question(raw: Mapping[str, Any], index: int, source: str) -> Question:
     lhs = raw.get("lhs")
     if lhs is not None and not isinstance(lhs, str):
         raise InvalidKey("lhs: expected a name", source=source, field=where)
+    asks = raw.get("asks")
+    if asks is not None and (kind != "expression" or asks not in _ASKS):
+        raise InvalidKey(f"asks: expected one of {', '.join(_ASKS)} on an expression question, got {asks!r}", source=source, field=where)
+    if "loose_bound" in raw and kind != "big_o":
+        raise InvalidKey("loose_bound: only big_o questions take it", source=source, field=where)
+    write_out = _write_out_names(raw.get("write_out"), kind, definitions, lhs, source, where)
     options = _options(raw.get("options", {}), kind, source, where)
     draft = Question(id=qid, prompt=prompt, points=points, type=kind, expected=None, expected_text="", lhs=lhs,
-                     definitions=definitions, vocabulary=tuple(vocabulary), options=options, feedback=feedback)
+                     definitions=definitions, vocabulary=tuple(vocabulary), options=options, feedback=feedback, asks=asks,
+                     write_out=write_out)
     try:
         expected, expected_text = _expected(raw.get("expected"), draft)
         mistakes = tuple(_mistake(m, draft, i) for i, m in enumerate(_list(raw.get("mistakes", []), "mistakes")))
+        if write_out:
+            names = _definitions_of(definitions, write_out)
+            expected = names.substitute(expected)
+            mistakes = tuple(Mistake(m.note, WrittenOut(names.substitute(m.answer), names, draft.as_answer(m.answer)), m.credit,
+                                     m.feedback) for m in mistakes)
+        mistakes += _generated_mistakes(raw, draft, expected)
     except InputError as exc:
         raise InvalidKey(exc.message if exc.field is None else f"{exc.field}: {exc.message}", source=source, field=where) from None
     return Question(id=qid, prompt=prompt, points=points, type=kind, expected=expected, expected_text=expected_text,
                     lhs=lhs, definitions=definitions, vocabulary=tuple(vocabulary), options=options, mistakes=mistakes,
-                    feedback=feedback)
+                    feedback=feedback, asks=asks, write_out=write_out)
+
+
+def _write_out_names(raw: Any, kind: str, definitions: str | None, lhs: str | None, source: str, where: str) -> tuple[str, ...]:
+    if raw is None:
+        return ()
+    if kind != "expression" or definitions is None:
+        raise InvalidKey("write_out: only expression questions with definitions take it", source=source, field=where)
+    names = raw.get("names") if isinstance(raw, dict) else None
+    if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
+        raise InvalidKey("write_out: expected a table with names = [...]", source=source, field=where)
+    defined = {s.name for s in definitions_for(definitions)}
+    unknown = [n for n in names if n not in defined]
+    if unknown:
+        raise InvalidKey(f"write_out: {', '.join(unknown)} not defined in {definitions!r}", source=source, field=where)
+    return tuple(n for n in names if n != lhs)
+
+
+def _generated_mistakes(raw: Mapping[str, Any], question: Question, expected: Any) -> tuple[Mistake, ...]:
+    """The mistakes a question's own fields imply, after the listed ones: the other form of a sum over t
+    (``asks``) and a looser true bound (``loose_bound``)."""
+    generated = []
+    if question.asks == "summand":
+        if isinstance(expected, sympy.Basic) and has_sum_over_t(expected):
+            raise InvalidKey("asks = 'summand', but the expected answer is a sum over t", field="asks")
+        generated.append(Mistake(
+            SUM_NOTES["summand"], sum_over_t(expected), Fraction(0),
+            "The question asks for the summand (the contribution of step t), not the whole sum over t: drop the sum."))
+    elif question.asks == "sum":
+        if not (isinstance(expected, sympy.Basic) and is_sum_over_t(expected)):
+            raise InvalidKey("asks = 'sum', but the expected answer is not a sum over t", field="asks")
+        generated.append(Mistake(
+            SUM_NOTES["sum"], expected.args[0], Fraction(0),
+            "The question asks for the whole sum over t; the answer is one step's summand: sum it over t."))
+    if "loose_bound" in raw:
+        table = raw["loose_bound"]
+        if not isinstance(table, dict) or set(table) - {"credit", "feedback"}:
+            raise InvalidKey("expected a table with credit and feedback", field="loose_bound")
+        credit = to_fraction(table.get("credit", 0), field="loose_bound.credit")
+        if not 0 <= credit < 1:
+            raise InvalidKey("credit: a looser bound is not the answer; expected a fraction from 0 to below 1", field="loose_bound")
+        feedback = table.get("feedback", "")
+        if not isinstance(feedback, str):
+            raise InvalidKey("feedback: expected a string", field="loose_bound")
+        generated.append(Mistake(LOOSE_NOTE, LooseBound(expected), credit,
+                                 feedback or "A true upper bound, but looser than the tightest one."))
+    if question.write_out:
+        table = raw["write_out"]
+        if set(table) - {"names", "credit", "feedback", "example"}:
+            raise InvalidKey("expected names, credit, feedback and example", field="write_out")
+        credit = to_fraction(table.get("credit", 0), field="write_out.credit")
+        if not 0 <= credit < 1:
+            raise InvalidKey("credit: expected a fraction from 0 to below 1", field="write_out")
+        example, feedback = table.get("example"), table.get("feedback", "")
+        if not isinstance(example, str) or not isinstance(feedback, str):
+            raise InvalidKey("example (an answer that names them) and feedback: expected strings", field="write_out")
+        names = _definitions_of(question.definitions, question.write_out)
+        written = ", ".join(question.write_out)
+        generated.append(Mistake(WRITE_OUT_NOTE, WrittenOut(expected, names, example, names_used=True), credit,
+                                 feedback or f"Right as a relation, but the question asks for it written out: replace {written}."))
+    return tuple(generated)
 
 
 def _list(value: Any, name: str) -> list:

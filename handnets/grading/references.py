@@ -3,7 +3,7 @@
 ``derived("lstm.cbar_t")`` is the derivation engine's cbar_t, ``derived("params.classifier.lstm")``
 the parameter count of the Keras classifier's LSTM read from its model code, and so on. Each result
 is computed once per process. ``definitions_for("lstm")`` is the mapping a grader substitutes into
-both sides before judging (gates to their definitions, next-step error signals to theirs).
+both sides before judging (the forward pass and every adjoint relation of the derivation).
 """
 
 from __future__ import annotations
@@ -77,10 +77,72 @@ def _resnet(which: str) -> Callable[[], Any]:
     return compute
 
 
+def _resnet_variant(which: str) -> Callable[[], Any]:
+    """Classic wrong a^[l+1], a^[l+2] of problem P5, computed by the same block code with one step changed."""
+
+    def compute():
+        from handnets.cnn.grid import relu
+        from handnets.cnn.resnet import resnet_block
+
+        block = _p5_block()
+        if which == "no_relu":
+            matrix = block.steps[0].output  # z^[l+1]: the ReLU forgotten
+        elif which == "no_skip":
+            matrix = relu(block.steps[2].output).output  # ReLU(z^[l+2]): the skip connection forgotten
+        elif which == "transposed_filter":
+            w2 = tuple(zip(*block.w2))
+            matrix = resnet_block(block.x, block.w1, w2, padding=block.padding, stride=block.stride).a2
+        elif which in ("a1_transposed", "a2_transposed"):
+            matrix = tuple(zip(*(block.a1 if which == "a1_transposed" else block.a2)))
+        else:
+            raise ValueError(which)
+        return tuple(tuple(row) for row in matrix)
+
+    return compute
+
+
+def _p5_block():
+    from handnets.cnn import p5_resnet
+
+    return p5_resnet()
+
+
 def _resnet_after_relu() -> Any:
     from handnets.cnn import p5_resnet
 
     return tuple(tuple(row) for row in p5_resnet("after_relu").a2)
+
+
+# The VGG-like network of the homework's seed 002 (its diagram is lost): the architecture the key's prompt states.
+VGG_LIKE_KERAS = """\
+model = keras.Sequential([
+    keras.Input(shape=(224, 224, 3)),
+    layers.Conv2D(64, 3, strides=1, padding="same", activation="relu"),
+    layers.MaxPooling2D(pool_size=2, strides=2),
+    layers.Conv2D(128, 3, strides=1, padding="same", activation="relu"),
+    layers.MaxPooling2D(pool_size=2, strides=2),
+    layers.Conv2D(256, 3, strides=1, padding="same", activation="relu"),
+    layers.MaxPooling2D(pool_size=2, strides=2),
+    layers.Conv2D(512, 3, strides=1, padding="same", activation="relu"),
+    layers.MaxPooling2D(pool_size=2, strides=2),
+    layers.Flatten(),
+    layers.Dense(4096, activation="relu"),
+    layers.Dense(4096, activation="relu"),
+    layers.Dense(1000, activation="softmax"),
+])
+"""
+
+
+def _vgg_like() -> int:
+    from handnets.params import summarize_code
+
+    return summarize_code(VGG_LIKE_KERAS, framework="keras").total
+
+
+def _ce_step_loss() -> Any:
+    from handnets.derive.lstm import ce_step_loss_cbar
+
+    return ce_step_loss_cbar()
 
 
 def _vgg16() -> int:
@@ -129,7 +191,10 @@ _REFERENCES: Mapping[str, Callable[[], Any]] = MappingProxyType(
         "resnet.a_l1": _resnet("a1"),
         "resnet.a_l2": _resnet("a2"),
         "resnet.a_l2_after_relu": _resnet_after_relu,
+        **{f"resnet.{n}": _resnet_variant(n) for n in ("no_relu", "no_skip", "transposed_filter", "a1_transposed", "a2_transposed")},
         "params.vgg16": _vgg16,
+        "params.vgg_like": _vgg_like,
+        "lstm_ce.cbar_t_step_loss": _ce_step_loss,
         "pooling.max": _pool("max"),
         "pooling.avg": _pool("avg"),
         "asymptotics.pixelcnn.connections": _asymptotics("pixelcnn", "connections"),
@@ -162,19 +227,29 @@ def derived(name: str) -> Any:
 
 
 def _lstm_definitions():
-    from handnets.derive.lstm import lstm_definitions
+    from handnets.derive.lstm import grading_definitions
 
-    return lstm_definitions()
+    return grading_definitions()
 
 
 def _lstm_ce_definitions():
-    from handnets.derive.lstm import lstm_ce_definitions
+    from handnets.derive.lstm import grading_ce_definitions
 
-    return lstm_ce_definitions()
+    return grading_ce_definitions()
 
 
+def _lstm_gate_definitions():
+    from handnets.derive.lstm import gate_definitions
+
+    return gate_definitions((-2, -1, 0, 1))
+
+
+# "lstm": the forward pass at t-1, t, t+1 and every adjoint relation at t and t+1 (handnets.derive.lstm);
+# "lstm_ce": the same with the sigmoid output and its cross-entropy; "lstm_gates": the four gates at
+# t-2, t-1, t, t+1 and nothing else, for the recurrences (whose answers must keep c_{t-2}, so the cell
+# state is not defined there: c_t = f_t c_prev + i_t g_t would make the one-step answer right).
 _DEFINITIONS: Mapping[str, Callable[[], Mapping]] = MappingProxyType(
-    {"lstm": _lstm_definitions, "lstm_ce": _lstm_ce_definitions}
+    {"lstm": _lstm_definitions, "lstm_ce": _lstm_ce_definitions, "lstm_gates": _lstm_gate_definitions}
 )
 
 

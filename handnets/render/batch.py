@@ -89,6 +89,12 @@ def summary_json(batch: Batch, analytics: Analytics) -> dict[str, Any]:
             ],
             "clusters": [list(c) for c in analytics.clusters],
         },
+        # final grading: unreadable and undecided answers for a person (handnets.grading.analytics.review_queue)
+        "review_queue": [
+            {"student": r.student, "source": r.source, "question": r.question, "verdict": r.verdict,
+             "submitted": r.submitted, "reason": r.reason}
+            for r in analytics.review
+        ],
     }
 
 
