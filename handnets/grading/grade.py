@@ -152,6 +152,9 @@ def grade_answers(
             verdicts.append(_missing(question))
             continue
         submitted = sheet.answers[question.id]
+        if question.id in sheet.problems:  # TOML damaged it before we saw it (LaTeX in double quotes)
+            verdicts.append(_invalid(question, _show(submitted), sheet.problems[question.id]))
+            continue
         if question.id in decided:
             verdicts.append(_undecided(question, _show(submitted), decided[question.id]))
             continue
