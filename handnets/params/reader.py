@@ -18,6 +18,7 @@ recursive reading).
 from __future__ import annotations
 
 import ast
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -99,7 +100,9 @@ def _parse(text: str, source: str) -> ast.Module:
         line = text.count("\n", 0, nul) + 1
         raise InvalidSpec(f"line {line}: a NUL byte: this is not Python source text", source=source)
     try:
-        tree = ast.parse(text, filename=source)
+        with warnings.catch_warnings():  # "invalid escape sequence" and the like: the code's business, not ours
+            warnings.simplefilter("ignore")
+            tree = ast.parse(text, filename=source)
     except SyntaxError as exc:
         where = f"line {exc.lineno}" + (f", column {exc.offset}" if exc.offset else "") if exc.lineno else "somewhere"
         message = exc.msg
