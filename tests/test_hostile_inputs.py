@@ -199,6 +199,7 @@ def test_sheet_folder_of_hostile_files_grades_the_good_ones(cli, tmp_path):
     folder = tmp_path / "sheets"
     folder.mkdir()
     (folder / "good.toml").write_text(GOOD_SHEET, encoding="utf-8")
+    Path(os.fsdecode(bytes(folder) + b"/\xc9l\xe8ve.toml")).write_text(GOOD_SHEET, encoding="utf-8")  # a zip from Windows
     hostile = ["fifo", "link-dev-zero", "directory", "not-utf8", "deep-arrays", "dotted-key-60kb", "int-5000-digits", "too-big"]
     for kind in hostile:
         GENERIC[kind](folder / f"{kind}.toml")
@@ -208,7 +209,8 @@ def test_sheet_folder_of_hostile_files_grades_the_good_ones(cli, tmp_path):
     text = json.dumps(summary)
     for kind in hostile:
         assert f"{kind}.toml" in text
-    assert "good" in text
+    assert "good" in text and "\\\\xc9l\\\\xe8ve" in text
+    assert "\\xc9l\\xe8ve" in (tmp_path / "out" / "grades.csv").read_text(encoding="utf-8")
 
 
 # ------------------------------------------------------------------------------ keys

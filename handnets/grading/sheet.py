@@ -49,7 +49,7 @@ def load_sheet(path: str | Path) -> Sheet:
     """Read an answer sheet file; the student defaults to the file's name without extension."""
     path = Path(path)
     data = load_toml(path, error=InvalidSheet, max_bytes=MAX_SHEET_BYTES, what="a TOML answer sheet")
-    return sheet_from_mapping(data, source=str(path), default_student=display_name(path.stem))
+    return sheet_from_mapping(data, source=display_name(path), default_student=display_name(path.stem))
 
 
 def loads_sheet(text: str, *, source: str = "<sheet>", default_student: str = "student") -> Sheet:
