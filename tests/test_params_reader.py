@@ -8,7 +8,7 @@ import pytest
 from handnets.errors import InvalidSpec
 from _bounded import run_bounded
 from handnets.params import count_parameters, read_model, summarize_code
-from handnets.params.reader import MAX_LAYERS
+from handnets.params.reader import MAX_CODE_CHARACTERS, MAX_LAYERS
 
 FUNCTIONAL = """
 import tensorflow as tf
@@ -177,7 +177,7 @@ def test_reader_syntax_error_message_shows_line_and_text():
     ("code", "fragment"),
     [
         ("Dense(" + "9" * 5000 + ")", "an integer literal of more than 4,300 digits"),
-        ("x" * 1_000_001, "longer than the 1000000 allowed"),
+        ("x" * (MAX_CODE_CHARACTERS + 1), "longer than the 256,000 allowed"),
         ("x = " + "+".join(["1"] * 100_000) + "\nDense(8)", "too deeply to parse"),
         ("Dense(" + "+".join(["1"] * 900) + ")", "line 1: expressions nested or chained more than 100 levels deep"),
         ("a" + ".b" * 900 + "(8)", "line 1: expressions nested or chained more than 100 levels deep"),

@@ -16,12 +16,12 @@ from rich.console import Console
 
 from handnets.errors import InvalidSpec, UsageError
 from handnets.params.model import summarize
-from handnets.params.reader import read_models
+from handnets.params.reader import MAX_CODE_CHARACTERS, read_models
 from handnets.safeio import display_name, read_text
 
 __all__ = ["register", "run", "parse_input_shape", "read_arguments"]
 
-_MAX_BYTES = 1_000_000
+_MAX_BYTES = MAX_CODE_CHARACTERS * 4  # UTF-8; the reader then counts characters
 
 
 def register(subparsers) -> None:

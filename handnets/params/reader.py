@@ -26,11 +26,11 @@ from typing import Any
 from handnets.errors import InvalidSpec
 from handnets.params.layers import FRAMEWORKS, Layer
 
-__all__ = ["ModelCode", "read_model", "read_models", "KERAS_LAYERS", "TORCH_LAYERS", "MAX_LAYERS", "MAX_DEPTH"]
+__all__ = ["ModelCode", "read_model", "read_models", "KERAS_LAYERS", "TORCH_LAYERS", "MAX_LAYERS", "MAX_DEPTH", "MAX_CODE_CHARACTERS"]
 
 MAX_LAYERS = 2_000  # ResNet-152 written out call by call is about 500
 MAX_DEPTH = 100  # syntax-tree levels; the readers below recurse a few frames per level
-_MAX_TEXT = 1_000_000
+MAX_CODE_CHARACTERS = 256_000  # ast needs about 700 bytes per character of dense code: keep it under 200 MB
 _MAX_INT = 10**15
 _MAX_ITEMS = 64
 
@@ -79,8 +79,8 @@ def read_model(text: str, *, source: str = "<spec>", framework: str | None = Non
     """
     if not isinstance(text, str):
         raise InvalidSpec(f"expected model code as text, got {type(text).__name__}", source=source)
-    if len(text) > _MAX_TEXT:
-        raise InvalidSpec(f"code of {len(text)} characters is longer than the {_MAX_TEXT} allowed", source=source)
+    if len(text) > MAX_CODE_CHARACTERS:
+        raise InvalidSpec(f"code of {len(text):,} characters is longer than the {MAX_CODE_CHARACTERS:,} allowed", source=source)
     tree = _parse(text, source)
     dialect = _file_dialect(tree, framework)
     context = _Context(source, {}, dialect)
