@@ -260,13 +260,17 @@ def _skip_string(text: str, start: int, suspects: list[_Suspect]) -> int:
 
 
 def _note_latex(text: str, start: int, begin: int, end: int, suspects: list[_Suspect]) -> None:
+    r"""Note a backslash-letters run that TOML cannot read as an escape (\sigma, \overline, \underline):
+    the parse will fail there. Runs TOML does read (\bar: a backspace, then "ar") are found after parsing."""
     content = text[begin:end]
     for match in _LATEX_AFTER_BACKSLASH.finditer(content):
         word = match.group(1)
-        if word[0] in "uU" and _HEX.match(word, 1):
-            continue  # \u00e9 is a real escape
-        shown = content if len(content) <= 60 else content[:57] + "..."
-        suspects.append(_Suspect(line=_where(text, start)[0], text=shown))
+        if word[0] in "btnfr" or word[0] in "uU" and _HEX.match(word, 1):
+            continue  # a real escape: \n, \t, \u00e9
+        end_of_line = content.find("\n", match.start())
+        shown = content[content.rfind("\n", 0, match.start()) + 1 : None if end_of_line < 0 else end_of_line].strip()
+        shown = shown if len(shown) <= 60 else shown[:57] + "..."
+        suspects.append(_Suspect(line=_where(text, begin + match.start())[0], text=shown))
         return
 
 
