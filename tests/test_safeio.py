@@ -319,3 +319,15 @@ def test_load_toml_reads_a_file_through_every_bound(tmp_path):
     path = tmp_path / "w.toml"
     path.write_bytes(b"\xef\xbb\xbfb_y = -0.5\n")
     assert load_toml(path) == {"b_y": Decimal("-0.5")}
+
+
+def test_toml_latex_hint_in_a_multiline_string_names_the_backslash_line():
+    with pytest.raises(InputError) as info:
+        loads_toml('x = """\nfirst\n\\sigma(c)\n"""\n', source="s")
+    assert str(info.value) == "s: line 3: LaTeX in a double-quoted string: use single quotes ('\\sigma(c)') so the backslashes are kept"
+
+
+def test_toml_real_escapes_do_not_earn_the_latex_hint():
+    with pytest.raises(InputError) as info:
+        loads_toml('x = "a\\nb" y\n', source="s")
+    assert "LaTeX" not in str(info.value) and "not valid TOML" in str(info.value)
