@@ -10,11 +10,11 @@ from rich.console import Console
 from handnets.cli._progress import progress_bar
 from handnets.errors import InputError, InvalidRequest, UsageError
 from handnets.safeio import display_name
-from handnets.threshold.check import DEFAULT_MAX_LEN, MAX_STATES_LIMIT, check_adder, trace_addition
+from handnets.threshold.check import DEFAULT_MAX_LEN, check_adder, trace_addition
 from handnets.threshold.designs import classic_adder
 from handnets.threshold.enumerate import MAX_ENUMERATION_LENGTH
 from handnets.threshold.network import ThresholdRNN
-from handnets.threshold.prove import _MIN_STATES, MAX_STATES, digit_accuracy
+from handnets.threshold.prove import MAX_STATES, MAX_STATES_LIMIT, MIN_STATES, digit_accuracy
 from handnets.threshold.weights import load_weights
 
 __all__ = ["register"]
@@ -61,11 +61,11 @@ def _network(path: str | None, threshold: str | None) -> ThresholdRNN:
     return network.with_threshold(threshold) if threshold else network
 
 
-def _check_limits(args: argparse.Namespace) -> None:
-    if not 1 <= args.max_len <= MAX_ENUMERATION_LENGTH:
-        raise UsageError(f"--max-len must be between 1 and {MAX_ENUMERATION_LENGTH}, got {args.max_len}")
-    if not _MIN_STATES <= args.max_states <= MAX_STATES_LIMIT:
-        raise UsageError(f"--max-states must be between {_MIN_STATES} and {MAX_STATES_LIMIT:,}, got {args.max_states:,}")
+def _check_limits(args: argparse.Namespace, max_len: int = MAX_ENUMERATION_LENGTH) -> None:
+    if not 1 <= args.max_len <= max_len:
+        raise UsageError(f"--max-len must be between 1 and {max_len}, got {args.max_len}")
+    if not MIN_STATES <= args.max_states <= MAX_STATES_LIMIT:
+        raise UsageError(f"--max-states must be between {MIN_STATES} and {MAX_STATES_LIMIT:,}, got {args.max_states:,}")
 
 
 def _flags(exc: InvalidRequest) -> UsageError:
@@ -153,10 +153,7 @@ def run_trace(args: argparse.Namespace, out: Console) -> int:
 
 
 def run_accuracy(args: argparse.Namespace, out: Console) -> int:
-    if not 1 <= args.max_len <= _MAX_ACCURACY_LEN:
-        raise UsageError(f"--max-len must be between 1 and {_MAX_ACCURACY_LEN}, got {args.max_len}")
-    if not _MIN_STATES <= args.max_states <= MAX_STATES_LIMIT:
-        raise UsageError(f"--max-states must be between {_MIN_STATES} and {MAX_STATES_LIMIT:,}, got {args.max_states:,}")
+    _check_limits(args, _MAX_ACCURACY_LEN)
     from handnets.render.adder import accuracy_json, render_accuracy
 
     accuracy = digit_accuracy(_network(args.file, args.threshold), args.max_len, max_states=args.max_states)

@@ -19,12 +19,22 @@ from dataclasses import dataclass
 from handnets.checks import Check
 from handnets.errors import InvalidRequest
 from handnets.threshold.designs import classic_adder
-from handnets.threshold.enumerate import Enumeration, enumerate_adder
+from handnets.threshold.enumerate import MAX_ENUMERATION_LENGTH, Enumeration, enumerate_adder
 from handnets.threshold.network import Step, ThresholdRNN, other_threshold
-from handnets.threshold.prove import MAX_STATES, LengthAccuracy, Proof, digit_accuracy, explore, prove, run_with_reference
+from handnets.threshold.prove import (
+    MAX_STATES,
+    MAX_STATES_LIMIT,
+    MIN_STATES,
+    LengthAccuracy,
+    Proof,
+    digit_accuracy,
+    explore,
+    prove,
+    run_with_reference,
+)
 from handnets.threshold.reference import BinaryAddition
 
-__all__ = ["AdderCheck", "Trace", "check_adder", "MAX_STATES_LIMIT", "check_builtin", "trace_addition", "DEFAULT_MAX_LEN", "MAX_TRACE_BITS"]
+__all__ = ["AdderCheck", "Trace", "check_adder", "check_builtin", "trace_addition", "DEFAULT_MAX_LEN", "MAX_TRACE_BITS"]
 
 DEFAULT_MAX_LEN = 12
 MAX_TRACE_BITS = 4096
@@ -133,13 +143,10 @@ def check_adder(
     >>> result.correct, result.methods_agree, result.enumeration.pairs
     (True, True, 1365)
     """
-    from handnets.threshold.enumerate import MAX_ENUMERATION_LENGTH
-    from handnets.threshold.prove import _MIN_STATES
-
     if not 1 <= max_len <= MAX_ENUMERATION_LENGTH:
         raise InvalidRequest(f"enumeration length must be between 1 and {MAX_ENUMERATION_LENGTH}, got {max_len}", field="max_len")
-    if not _MIN_STATES <= max_states <= MAX_STATES_LIMIT:
-        raise InvalidRequest(f"the state bound must be between {_MIN_STATES} and {MAX_STATES_LIMIT:,}, got {max_states:,}", field="max_states")
+    if not MIN_STATES <= max_states <= MAX_STATES_LIMIT:
+        raise InvalidRequest(f"the state bound must be between {MIN_STATES} and {MAX_STATES_LIMIT:,}, got {max_states:,}", field="max_states")
     machine = BinaryAddition()
     explored = explore(network, machine, max_states=max_states)
     proof = prove(network, machine, exploration=explored)
@@ -150,9 +157,6 @@ def check_adder(
     enumeration = enumerate_adder(network, max_len, progress=progress)
     accuracy = digit_accuracy(network, max(max_len, accuracy_len), machine, exploration=explored)
     return AdderCheck(proof=proof, other=other, enumeration=enumeration, accuracy=accuracy)
-
-
-MAX_STATES_LIMIT = 1 << 22  # the most a caller may ask for: some minutes and a few GB
 
 
 def check_builtin() -> AdderCheck:

@@ -34,12 +34,15 @@ __all__ = [
     "digit_accuracy",
     "run_with_reference",
     "MAX_STATES",
+    "MIN_STATES",
+    "MAX_STATES_LIMIT",
 ]
 
 Symbol = tuple[int, ...]
 
 MAX_STATES = 1 << 14  # product states searched by default: far beyond any hand design, a second or two
-_MIN_STATES = 16
+MIN_STATES = 16  # enough for the start state and its successors
+MAX_STATES_LIMIT = 1 << 22  # the most a caller may ask for: some minutes and a few GB
 _ACCURACY_WORK = 1 << 22  # state updates digit_accuracy may spend over all lengths
 
 
@@ -303,8 +306,8 @@ def explore(network: ThresholdRNN, machine: MealyMachine | None = None, *, max_s
     (True, 4, Fraction(1, 2))
     """
     machine = machine or BinaryAddition()
-    if max_states < _MIN_STATES:
-        raise ValueError(f"max_states must be at least {_MIN_STATES}, got {max_states}")
+    if max_states < MIN_STATES:
+        raise ValueError(f"max_states must be at least {MIN_STATES}, got {max_states}")
     _check_sizes(network, machine)
     fast = _IntegerNetwork(network)
     start = (network.h0, machine.initial)
