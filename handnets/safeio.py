@@ -170,8 +170,8 @@ _BLANKS = frozenset(" \t\r")
 class _Suspect:
     """A backslash followed by letters inside a double-quoted string: LaTeX that TOML will mangle."""
 
-    line: int
-    text: str  # the string's content as written, shortened
+    index: int  # where the backslash is (its line is counted only if a parse error needs it)
+    text: str  # the line of the string holding it, as written, shortened
 
 
 def _where(text: str, index: int) -> tuple[int, int]:
@@ -228,6 +228,8 @@ def _prescan(text: str, limits: TomlLimits, source: str, error: type[InputError]
 
 
 _LATEX_AFTER_BACKSLASH = re.compile(r"\\([A-Za-z]{2,})")
+_BASIC_SPECIAL = re.compile(r'[\\"\n]')
+_LITERAL_SPECIAL = re.compile(r"['\n]")
 _HEX = re.compile(r"[0-9A-Fa-f]{4}")
 
 
@@ -238,13 +240,22 @@ def _skip_string(text: str, start: int, suspects: list[_Suspect]) -> int:
     opener = quote * 3 if triple else quote
     i = start + len(opener)
     n = len(text)
+    special = _BASIC_SPECIAL if quote == '"' else _LITERAL_SPECIAL
     while i < n:
+        found = special.search(text, i)  # jump to the next character that matters
+        if found is None:
+            i = n
+            break
+        i = found.start()
         ch = text[i]
-        if quote == '"' and ch == "\\":
+        if ch == "\\":
             i += 2  # an escape: \" does not close the string
             continue
-        if not triple and ch == "\n":
-            break  # an unterminated string: tomllib will say so
+        if ch == "\n":
+            if not triple:
+                break  # an unterminated string: tomllib will say so
+            i += 1
+            continue
         if text.startswith(opener, i):
             end = i + len(opener)
             if triple:  # up to two more quotes may belong to the content
@@ -270,15 +281,24 @@ def _note_latex(text: str, start: int, begin: int, end: int, suspects: list[_Sus
         end_of_line = content.find("\n", match.start())
         shown = content[content.rfind("\n", 0, match.start()) + 1 : None if end_of_line < 0 else end_of_line].strip()
         shown = shown if len(shown) <= 60 else shown[:57] + "..."
-        suspects.append(_Suspect(line=_where(text, begin + match.start())[0], text=shown))
+        suspects.append(_Suspect(index=begin + match.start(), text=shown))
         return
 
 
-def _latex_message(suspect: _Suspect) -> str:
-    return (
-        f"line {suspect.line}: LaTeX in a double-quoted string: use single quotes ('{suspect.text}') "
-        "so the backslashes are kept"
-    )
+def _latex_message(line: int, suspect: _Suspect) -> str:
+    return f"line {line}: LaTeX in a double-quoted string: use single quotes ('{suspect.text}') so the backslashes are kept"
+
+
+def _on_line(text: str, line: int, suspects: tuple[_Suspect, ...]) -> _Suspect | None:
+    """The first suspect on ``line`` (1-based), found in one pass over the text."""
+    start = 0
+    for _ in range(line - 1):
+        start = text.find("\n", start) + 1
+        if start == 0:
+            return None
+    end = text.find("\n", start)
+    end = len(text) if end < 0 else end
+    return next((suspect for suspect in suspects if start <= suspect.index < end), None)
 
 
 _TOML_POSITION = re.compile(r"\(at line (\d+), column (\d+)\)")
@@ -309,11 +329,11 @@ def loads_toml(
     except (ValueError, OverflowError) as exc:  # e.g. an int beyond the int-string conversion limit
         reason = f"a value cannot be read ({str(exc)[:100]})"
     position = _TOML_POSITION.search(reason)
-    if position is not None:
+    if position is not None and suspects:
         line = int(position.group(1))
-        for suspect in suspects:
-            if suspect.line == line:
-                raise error(_latex_message(suspect), source=source)
+        suspect = _on_line(text, line, suspects)
+        if suspect is not None:
+            raise error(_latex_message(line, suspect), source=source)
     raise error(f"not valid TOML: {reason}", source=source)
 
 
