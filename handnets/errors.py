@@ -11,7 +11,8 @@ else is a real bug and keeps its traceback.
     │   ├── InvalidNumber(InputError)                a number that is not an exact int/decimal/fraction
     │   ├── InvalidSpec(InputError)                  model code / layer constructors (params)
     │   ├── InvalidKey(InputError)                   a grading key
-    │   └── InvalidSheet(InputError)                 a student's answer sheet
+    │   ├── InvalidSheet(InputError)                 a student's answer sheet
+    │   └── InvalidRequest(InputError)               arguments a computation cannot serve (field: which)
     └── UsageError(HandnetsError)                    a command-line request that makes no sense
 """
 
@@ -25,6 +26,7 @@ __all__ = [
     "InvalidSpec",
     "InvalidKey",
     "InvalidSheet",
+    "InvalidRequest",
     "UsageError",
 ]
 
@@ -76,6 +78,14 @@ class InvalidKey(InputError):
 
 class InvalidSheet(InputError):
     """A student's answer sheet that cannot be read at all."""
+
+
+class InvalidRequest(InputError):
+    """Arguments a computation cannot serve (an enumeration length, a state bound, an operand's size).
+
+    Raised by computation, which knows no command-line flags; ``field`` names the argument
+    (``"max_len"``), and the CLI words the message in terms of its own flag.
+    """
 
 
 class UsageError(HandnetsError):

@@ -8,12 +8,12 @@ the text the author wrote and becomes ``Fraction(1, 10)``.
 from __future__ import annotations
 
 import re
-import tomllib
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+from handnets import safeio
 from handnets.errors import InputError, InvalidNumber
 
 __all__ = ["to_fraction", "format_fraction", "load_toml", "loads_toml"]
@@ -94,30 +94,10 @@ def format_fraction(value: Fraction | int) -> str:
 
 
 def loads_toml(text: str, *, source: str, error: type[InputError] = InputError) -> dict[str, Any]:
-    """Parse TOML text with decimals kept exact; a syntax error names the source, line and column."""
-    try:
-        return tomllib.loads(text, parse_float=Decimal)
-    except tomllib.TOMLDecodeError as exc:
-        raise error(f"not valid TOML: {exc}", source=source) from None
+    """Parse untrusted TOML text with decimals kept exact: ``handnets.safeio.loads_toml``."""
+    return safeio.loads_toml(text, source=source, error=error)
 
 
 def load_toml(path: str | Path, *, error: type[InputError] = InputError, max_bytes: int = 1_000_000) -> dict[str, Any]:
-    """Read a TOML file (exact decimals); unreadable, oversized or non-UTF-8 files raise ``error``."""
-    path = Path(path)
-    source = str(path)
-    try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise error(f"file is {size} bytes, more than the {max_bytes} allowed", source=source)
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise error("no such file", source=source) from None
-    except IsADirectoryError:
-        raise error("is a directory, expected a TOML file", source=source) from None
-    except OSError as exc:
-        raise error(f"cannot be read: {exc.strerror}", source=source) from None
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise error(f"not UTF-8 text (byte {exc.start})", source=source) from None
-    return loads_toml(text, source=source, error=error)
+    """Read an untrusted TOML file (exact decimals) with the bounds of ``handnets.safeio.load_toml``."""
+    return safeio.load_toml(path, error=error, max_bytes=max_bytes)

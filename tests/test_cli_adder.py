@@ -26,7 +26,8 @@ def test_adder_check_json_schema(cli):
     assert payload["reachable_states"] == 4
     assert payload["margin"] == "1/2"
     assert payload["counterexample"] is None
-    assert payload["exhaustive"] == {"max_len": 5, "pairs": 341, "failures": 0}
+    assert payload["exhaustive"] == {"max_len": 5, "pairs": 341, "failures": 0, "requested_len": None}
+    assert payload["proved"] is True and payload["note"] is None
 
 
 def test_adder_check_wrong_design_exits_1_with_counterexample(cli):

@@ -8,12 +8,13 @@ import json
 from rich.console import Console
 
 from handnets.cli._progress import progress_bar
-from handnets.errors import InvalidWeights, UsageError
+from handnets.errors import InputError, InvalidRequest, UsageError
+from handnets.safeio import display_name
 from handnets.threshold.check import DEFAULT_MAX_LEN, check_adder, trace_addition
 from handnets.threshold.designs import classic_adder
 from handnets.threshold.enumerate import MAX_ENUMERATION_LENGTH
 from handnets.threshold.network import ThresholdRNN
-from handnets.threshold.prove import digit_accuracy
+from handnets.threshold.prove import MAX_STATES, MAX_STATES_LIMIT, MIN_STATES, digit_accuracy
 from handnets.threshold.weights import load_weights
 
 __all__ = ["register"]
@@ -31,6 +32,10 @@ def register(subparsers) -> None:
     check.add_argument("files", nargs="*", metavar="FILE", help="weights TOML file(s) (none: the built-in classic design); several: one summary row each")
     check.add_argument("--threshold", choices=("ge", "gt"), help="step convention, overriding the file's")
     check.add_argument("--max-len", type=int, default=DEFAULT_MAX_LEN, metavar="N", help=f"enumerate lengths 1..N (default {DEFAULT_MAX_LEN})")
+    check.add_argument(
+        "--max-states", type=int, default=MAX_STATES, metavar="N",
+        help=f"search at most N product states for the proof (default {MAX_STATES:,}); beyond it: enumeration only",
+    )
     check.add_argument("--json", action="store_true", help="print one JSON object (several files: one per line)")
     check.set_defaults(func=run_check)
 
@@ -44,6 +49,9 @@ def register(subparsers) -> None:
     accuracy.add_argument("file", nargs="?", help="weights TOML file (omitted: the built-in classic design)")
     accuracy.add_argument("--threshold", choices=("ge", "gt"), help="step convention, overriding the file's")
     accuracy.add_argument("--max-len", type=int, default=256, metavar="N", help="lengths 1..N (default 256)")
+    accuracy.add_argument(
+        "--max-states", type=int, default=MAX_STATES, metavar="N", help=f"search at most N product states (default {MAX_STATES:,})"
+    )
     accuracy.add_argument("--json", action="store_true", help="print one JSON object")
     accuracy.set_defaults(func=run_accuracy)
 
@@ -53,9 +61,21 @@ def _network(path: str | None, threshold: str | None) -> ThresholdRNN:
     return network.with_threshold(threshold) if threshold else network
 
 
+def _check_limits(args: argparse.Namespace, max_len: int = MAX_ENUMERATION_LENGTH) -> None:
+    if not 1 <= args.max_len <= max_len:
+        raise UsageError(f"--max-len must be between 1 and {max_len}, got {args.max_len}")
+    if not MIN_STATES <= args.max_states <= MAX_STATES_LIMIT:
+        raise UsageError(f"--max-states must be between {MIN_STATES} and {MAX_STATES_LIMIT:,}, got {args.max_states:,}")
+
+
+def _flags(exc: InvalidRequest) -> UsageError:
+    """A computation's refusal, worded with the flag that asked for it."""
+    flag = {"max_len": "--max-len", "max_states": "--max-states"}.get(exc.field or "")
+    return UsageError(f"{flag}: {exc.message}" if flag else exc.message)
+
+
 def run_check(args: argparse.Namespace, out: Console) -> int:
-    if not 1 <= args.max_len <= MAX_ENUMERATION_LENGTH:
-        raise UsageError(f"--max-len must be between 1 and {MAX_ENUMERATION_LENGTH}, got {args.max_len}")
+    _check_limits(args)
     from handnets.render.adder import adder_json, render_check
 
     if len(args.files) > 1:
@@ -63,7 +83,10 @@ def run_check(args: argparse.Namespace, out: Console) -> int:
     network = _network(args.files[0] if args.files else None, args.threshold)
     total = sum(4 ** (n - 1) for n in range(1, args.max_len + 1))
     with progress_bar(out, "enumerating", total, enabled=not args.json, minimum=_PROGRESS_FROM) as progress:
-        result = check_adder(network, max_len=args.max_len, progress=progress)
+        try:
+            result = check_adder(network, max_len=args.max_len, progress=progress, max_states=args.max_states)
+        except InvalidRequest as exc:
+            raise _flags(exc) from None
     if args.json:
         out.file.write(json.dumps(adder_json(result)) + "\n")
     else:
@@ -77,10 +100,19 @@ def _check_many(args: argparse.Namespace, out: Console) -> int:
 
     results = []
     for path in args.files:
+        shown = display_name(path)
         try:
-            results.append((path, check_adder(_network(path, args.threshold), max_len=args.max_len), None))
-        except InvalidWeights as exc:
-            results.append((path, None, str(exc)))
+            network = _network(path, args.threshold)
+        except InputError as exc:  # unreadable, not a file, not TOML, bad weights: this file only
+            results.append((shown, None, str(exc)))
+            continue
+        except MemoryError:
+            results.append((shown, None, f"{shown}: too large to read"))
+            continue
+        try:
+            results.append((shown, check_adder(network, max_len=args.max_len, max_states=args.max_states), None))
+        except InvalidRequest as exc:
+            raise _flags(exc) from None
     if args.json:
         for path, result, error in results:
             payload = {"file": path, "error": error} if result is None else {"file": path, **adder_json(result)}
@@ -109,7 +141,10 @@ def run_trace(args: argparse.Namespace, out: Console) -> int:
         raise UsageError(f"expected [FILE] A B, got {len(args.operands)} arguments")
     path = args.operands[0] if len(args.operands) == 3 else None
     a, b = (_integer(text, name) for text, name in zip(args.operands[-2:], ("A", "B")))
-    trace = trace_addition(_network(path, args.threshold), a, b)
+    try:
+        trace = trace_addition(_network(path, args.threshold), a, b)
+    except InvalidRequest as exc:
+        raise _flags(exc) from None
     if args.json:
         out.file.write(json.dumps(trace_json(trace)) + "\n")
     else:
@@ -118,13 +153,24 @@ def run_trace(args: argparse.Namespace, out: Console) -> int:
 
 
 def run_accuracy(args: argparse.Namespace, out: Console) -> int:
-    if not 1 <= args.max_len <= _MAX_ACCURACY_LEN:
-        raise UsageError(f"--max-len must be between 1 and {_MAX_ACCURACY_LEN}, got {args.max_len}")
+    _check_limits(args, _MAX_ACCURACY_LEN)
     from handnets.render.adder import accuracy_json, render_accuracy
 
-    accuracy = digit_accuracy(_network(args.file, args.threshold), args.max_len)
+    accuracy = digit_accuracy(_network(args.file, args.threshold), args.max_len, max_states=args.max_states)
+    short = len(accuracy) < args.max_len
+    note = (
+        f"exact up to length {len(accuracy)} only: longer inputs reach more than {args.max_states:,} states "
+        "or more work than the bound allows (raise --max-states)"
+    )
     if args.json:
-        out.file.write(json.dumps({"lengths": accuracy_json(accuracy)}) + "\n")
+        payload = {"lengths": accuracy_json(accuracy)}
+        if short:
+            payload["note"] = note
+        out.file.write(json.dumps(payload) + "\n")
     else:
         out.print(render_accuracy(accuracy))
-    return 0 if all(a.wrong_pairs == 0 for a in accuracy) else 1
+        if short:
+            out.print(note, markup=False)
+    if all(a.wrong_pairs == 0 for a in accuracy):
+        return 0 if not short else 1
+    return 1

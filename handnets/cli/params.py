@@ -9,17 +9,19 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from pathlib import Path
 
 from rich.console import Console
 
 from handnets.errors import InvalidSpec, UsageError
 from handnets.params.model import summarize
-from handnets.params.reader import read_models
+from handnets.params.reader import MAX_CODE_CHARACTERS, read_models
+from handnets.safeio import display_name, read_text
 
 __all__ = ["register", "run", "parse_input_shape", "read_arguments"]
 
-_MAX_BYTES = 1_000_000
+_MAX_BYTES = MAX_CODE_CHARACTERS * 4  # UTF-8; the reader then counts characters
 
 
 def register(subparsers) -> None:
@@ -56,23 +58,21 @@ def read_arguments(specs: list[str]) -> list[tuple[str, str]]:
     for index, spec in enumerate(specs):
         path = Path(spec)
         looks_like_file = spec.endswith((".py", ".txt")) or "/" in spec and "(" not in spec
-        if path.is_file():
-            try:
-                size = path.stat().st_size
-                if size > _MAX_BYTES:
-                    raise InvalidSpec(f"file is {size} bytes, more than the {_MAX_BYTES} allowed", source=spec)
-                text = path.read_bytes().decode("utf-8")
-            except UnicodeDecodeError as exc:
-                raise InvalidSpec(f"not UTF-8 text (byte {exc.start})", source=spec) from None
-            except OSError as exc:
-                raise InvalidSpec(f"cannot be read: {exc.strerror}", source=spec) from None
-            pieces.append((spec, text))
+        if _exists(path):  # a FIFO or a device too: safeio refuses it by name, without blocking
+            pieces.append((display_name(spec), read_text(path, limit=_MAX_BYTES, error=InvalidSpec, what="a file of model code")))
         elif looks_like_file:
             raise InvalidSpec("no such file", source=spec)
         else:
             short = "\n" not in spec and len(spec) <= 60
             pieces.append((spec if len(specs) == 1 and short else f"spec {index + 1}", spec))
     return pieces
+
+
+def _exists(path: Path) -> bool:
+    try:
+        return os.path.lexists(path) and "\n" not in str(path)
+    except (OSError, ValueError):  # a name too long, a NUL byte: not a file name, so code
+        return False
 
 
 def run(args: argparse.Namespace, out: Console) -> int:

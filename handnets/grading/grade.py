@@ -175,6 +175,9 @@ def grade_answers(
             verdicts.append(_missing(question))
             continue
         submitted = sheet.answers[question.id]
+        if question.id in sheet.problems:  # TOML damaged it before we saw it (LaTeX in double quotes)
+            verdicts.append(_invalid(question, _show(submitted), sheet.problems[question.id]))
+            continue
         if question.id in decided:
             verdicts.append(_undecided(question, _show(submitted), decided[question.id]))
             continue
@@ -639,6 +642,13 @@ def _judge_network(question: Question, network, shown: str) -> Verdict:
     if not result.methods_agree:
         return Verdict(question.id, "undecided", Fraction(0), question.points, "undecided",
                        "the proof and the enumeration disagree (a bug in handnets); flagged for a human", shown, reading, method)
+    if proof.unproved and not result.enumeration.failures:  # too many states to search: no verdict for every length
+        return Verdict(question.id, "undecided", Fraction(0), question.points, "undecided",
+                       f"{proof.limit_note}; flagged for a human grader", shown, reading, method)
+    if proof.unproved:
+        return Verdict(question.id, "incorrect", Fraction(0), question.points, "adder.counterexample",
+                       f"wrong on {result.enumeration.failures:,} of the inputs up to length {result.enumeration.max_len}",
+                       shown, reading, method)
     if not proof.correct:
         cx = proof.counterexample
         feedback = (

@@ -10,21 +10,24 @@
     [answers.adder]                      # the adder weights, as in the weights-file format
     W_xh = [[1, 1], [1, 1], [1, 1]]
 
-A sheet that cannot be read at all (not UTF-8, not TOML, too big, no [answers] table) raises
-``InvalidSheet`` naming the file, and for TOML errors the line and column. Each answer is kept raw:
-judging it, and failing to read it, is per answer (``handnets.grading.grade``).
+A sheet that cannot be read at all (not a regular file, not UTF-8, not TOML, too big, no [answers]
+table) raises ``InvalidSheet`` naming the file, and for TOML errors the line and column; the file is
+read by ``handnets.safeio``, so a FIFO or a link to ``/dev/zero`` is refused at once. Each answer is
+kept raw: judging it, and failing to read it, is per answer (``handnets.grading.grade``). An answer
+that TOML has already damaged (LaTeX in a double-quoted string, ``"\\bar{c}_t"``, where ``\\b`` is a
+backspace) is listed in ``Sheet.problems`` with the fix, and graded invalid on its own.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
 from handnets.errors import InvalidSheet
-from handnets.exact import load_toml, loads_toml
+from handnets.safeio import display_name, latex_damage, load_toml, loads_toml
 
 __all__ = ["Sheet", "load_sheet", "loads_sheet", "sheet_from_mapping", "MAX_SHEET_BYTES"]
 
@@ -39,13 +42,14 @@ class Sheet:
     student: str
     answers: Mapping[str, Any]
     source: str
+    problems: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))  # question id -> why the answer cannot be judged
 
 
 def load_sheet(path: str | Path) -> Sheet:
     """Read an answer sheet file; the student defaults to the file's name without extension."""
     path = Path(path)
-    data = load_toml(path, error=InvalidSheet, max_bytes=MAX_SHEET_BYTES)
-    return sheet_from_mapping(data, source=str(path), default_student=path.stem)
+    data = load_toml(path, error=InvalidSheet, max_bytes=MAX_SHEET_BYTES, what="a TOML answer sheet")
+    return sheet_from_mapping(data, source=display_name(path), default_student=display_name(path.stem))
 
 
 def loads_sheet(text: str, *, source: str = "<sheet>", default_student: str = "student") -> Sheet:
@@ -69,4 +73,19 @@ def sheet_from_mapping(data: Mapping[str, Any], *, source: str, default_student:
         raise InvalidSheet("no [answers] table", source=source, field="answers")
     if not isinstance(answers, dict):
         raise InvalidSheet(f"expected a table of answers, got {type(answers).__name__}", source=source, field="answers")
-    return Sheet(student=student.strip(), answers=MappingProxyType(dict(answers)), source=source)
+    problems = {str(qid): why for qid, value in answers.items() if (why := _damage(value)) is not None}
+    return Sheet(
+        student=student.strip(), answers=MappingProxyType(dict(answers)), source=source, problems=MappingProxyType(problems)
+    )
+
+
+def _damage(value: Any, depth: int = 0) -> str | None:
+    """The LaTeX-in-double-quotes fix for an answer whose strings TOML read as escapes, if any."""
+    if isinstance(value, str):
+        return latex_damage(value)
+    items = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+    if depth < 4:
+        for item in items:
+            if (why := _damage(item, depth + 1)) is not None:
+                return why
+    return None

@@ -7,11 +7,18 @@ strings, tuples, and names bound to literals earlier in the file (``vocab = 1000
 between integers. Anything inside ``Sequential``/``add`` that is not a known layer becomes a layer of
 kind ``unknown``, and so does an unknown ``nn.X(...)`` or ``layers.X(...)``; the rest of the code
 (training loops, prints) is ignored. Malformed code raises ``InvalidSpec`` naming the line.
+
+Code is untrusted text: a NUL byte, an integer literal past Python's 4,300-digit limit, operators
+chained 100,000 times, attributes nested past the recursion limit, or 99,000 layers each end in
+one ``InvalidSpec`` with the reason, in time linear in the text (at most ``MAX_LAYERS`` layers are
+read, and the tree is checked to be at most ``MAX_DEPTH`` deep, without recursion, before any
+recursive reading).
 """
 
 from __future__ import annotations
 
 import ast
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -19,9 +26,11 @@ from typing import Any
 from handnets.errors import InvalidSpec
 from handnets.params.layers import FRAMEWORKS, Layer
 
-__all__ = ["ModelCode", "read_model", "read_models", "KERAS_LAYERS", "TORCH_LAYERS"]
+__all__ = ["ModelCode", "read_model", "read_models", "KERAS_LAYERS", "TORCH_LAYERS", "MAX_LAYERS", "MAX_DEPTH", "MAX_CODE_CHARACTERS"]
 
-_MAX_TEXT = 1_000_000
+MAX_LAYERS = 2_000  # ResNet-152 written out call by call is about 500
+MAX_DEPTH = 100  # syntax-tree levels; the readers below recurse a few frames per level
+MAX_CODE_CHARACTERS = 256_000  # ast needs about 700 bytes per character of dense code: keep it under 200 MB
 _MAX_INT = 10**15
 _MAX_ITEMS = 64
 
@@ -70,23 +79,61 @@ def read_model(text: str, *, source: str = "<spec>", framework: str | None = Non
     """
     if not isinstance(text, str):
         raise InvalidSpec(f"expected model code as text, got {type(text).__name__}", source=source)
-    if len(text) > _MAX_TEXT:
-        raise InvalidSpec(f"code of {len(text)} characters is longer than the {_MAX_TEXT} allowed", source=source)
-    try:
-        tree = ast.parse(text, filename=source)
-    except SyntaxError as exc:
-        where = f"line {exc.lineno}" + (f", column {exc.offset}" if exc.offset else "")
-        line = (exc.text or "").strip()
-        shown = f": {line[:80]}" if line else ""
-        raise InvalidSpec(f"{where}: not valid Python ({exc.msg}){shown}", source=source) from None
-    except (ValueError, RecursionError, MemoryError) as exc:
-        raise InvalidSpec(f"cannot be parsed: {exc}", source=source) from None
+    if len(text) > MAX_CODE_CHARACTERS:
+        raise InvalidSpec(f"code of {len(text):,} characters is longer than the {MAX_CODE_CHARACTERS:,} allowed", source=source)
+    tree = _parse(text, source)
     dialect = _file_dialect(tree, framework)
     context = _Context(source, {}, dialect)
     context.constants = _constants(tree, context)
     collector = _Collector(context)
-    collector.visit(tree)
+    try:
+        collector.visit(tree)
+    except RecursionError:  # _check_depth should make this unreachable; never a traceback for input
+        raise InvalidSpec(f"code nested too deeply to read (more than {MAX_DEPTH} levels)", source=source) from None
     return ModelCode(tuple(collector.layers), dialect, source)
+
+
+def _parse(text: str, source: str) -> ast.Module:
+    """``ast.parse`` with every way it can fail on hostile text turned into one reason."""
+    nul = text.find("\0")
+    if nul >= 0:
+        line = text.count("\n", 0, nul) + 1
+        raise InvalidSpec(f"line {line}: a NUL byte: this is not Python source text", source=source)
+    try:
+        with warnings.catch_warnings():  # "invalid escape sequence" and the like: the code's business, not ours
+            warnings.simplefilter("ignore")
+            tree = ast.parse(text, filename=source)
+    except SyntaxError as exc:
+        where = f"line {exc.lineno}" + (f", column {exc.offset}" if exc.offset else "") if exc.lineno else "somewhere"
+        message = exc.msg
+        if "integer string conversion" in message or "Exceeds the limit" in message:
+            message = "an integer literal of more than 4,300 digits"
+        line = (exc.text or "").strip()
+        shown = f": {line[:80]}" if line else ""
+        raise InvalidSpec(f"{where}: not valid Python ({message[:200]}){shown}", source=source) from None
+    except RecursionError:
+        raise InvalidSpec(
+            f"expressions nested or chained too deeply to parse (more than {MAX_DEPTH} levels, e.g. a+a+a+... "
+            "thousands of times)",
+            source=source,
+        ) from None
+    except MemoryError:
+        raise InvalidSpec("too large to parse in the memory allowed", source=source) from None
+    except (ValueError, OverflowError) as exc:
+        raise InvalidSpec(f"cannot be parsed: {str(exc)[:200] or type(exc).__name__}", source=source) from None
+    _check_depth(tree, source)
+    return tree
+
+
+def _check_depth(tree: ast.AST, source: str) -> None:
+    """Refuse trees deeper than ``MAX_DEPTH`` (walked with a stack, so the check itself cannot recurse)."""
+    stack = [(tree, 0, 1)]
+    while stack:
+        node, depth, line = stack.pop()
+        line = getattr(node, "lineno", line)  # contexts (Load, Store) carry no line: the parent's
+        if depth > MAX_DEPTH:
+            raise InvalidSpec(f"line {line}: expressions nested or chained more than {MAX_DEPTH} levels deep", source=source)
+        stack.extend((child, depth + 1, line) for child in ast.iter_child_nodes(node))
 
 
 def read_models(texts: Sequence[tuple[str, str]], *, framework: str | None = None) -> ModelCode:
@@ -94,6 +141,8 @@ def read_models(texts: Sequence[tuple[str, str]], *, framework: str | None = Non
     models = [read_model(text, source=source, framework=framework) for source, text in texts]
     if not models:
         raise InvalidSpec("no model code given")
+    if sum(len(m.layers) for m in models) > MAX_LAYERS:
+        raise InvalidSpec(f"more than {MAX_LAYERS:,} layers in all: this reader counts hand-written models")
     dialects = {m.dialect for m in models if m.layers}
     dialect = framework if framework in FRAMEWORKS else (dialects.pop() if len(dialects) == 1 else models[0].dialect)
     return ModelCode(tuple(layer for m in models for layer in m.layers), dialect, ", ".join(m.source for m in models))
@@ -278,6 +327,8 @@ class _Collector(ast.NodeVisitor):
             self._add(element, explicit=True)
 
     def _add(self, node: ast.AST, *, explicit: bool) -> None:
+        if len(self.layers) >= MAX_LAYERS:  # stop at once: reading 99,000 layers would take minutes
+            raise self.context.fail(node, f"more than {MAX_LAYERS:,} layers: this reader counts hand-written models")
         if isinstance(node, ast.Starred):
             self.layers.append(_unknown(node, _snippet(node), self.context))
             return

@@ -40,8 +40,9 @@ def _bits(bits) -> str:
     return "".join(str(b) for b in bits)
 
 
-def _states(states) -> str:
-    return ", ".join(_bits(h) for h in states)
+def _states(states, most: int = 16) -> str:
+    shown = ", ".join(_bits(h) for h in states[:most])
+    return shown if len(states) <= most else f"{shown} and {len(states) - most:,} more"
 
 
 def render_network(network: ThresholdRNN) -> Table:
@@ -70,6 +71,8 @@ def _proof_text(proof: Proof, other: Proof | None) -> Text:
     text = Text()
     if proof.correct:
         text.append("Correct for every input of every length.\n", style="bold green")
+    elif proof.unproved:
+        text.append(f"Not proved: {proof.limit_note} (raise --max-states to search further).\n", style="bold yellow")
     else:
         cx = proof.counterexample
         text.append(f"Wrong: shortest counterexample has {cx.steps} steps.\n", style="bold red")
@@ -180,9 +183,15 @@ def render_many(results) -> Table:
         proof = result.proof
         cx = proof.counterexample
         verdict = Text("right", style="bold green") if proof.correct else Text("wrong", style="bold red")
+        if proof.unproved:
+            verdict = Text("not proved", style="bold yellow") if not result.enumeration.failures else verdict
+            cx = None
         if proof.correct and result.other is not None and not result.other.correct:
             verdict = Text(f"right under '{proof.threshold}' only", style="bold yellow")
         detail = "" if cx is None else f"a={cx.operands[0]}, b={cx.operands[1]} ({cx.steps} steps), wrong at step {cx.step}"
+        if proof.unproved:
+            found = result.enumeration.shortest_failure
+            detail = proof.limit_note + ("" if found is None else f"; wrong on {found.failures:,} pairs of length {found.length}")
         if not result.methods_agree:
             detail = "proof and enumeration DISAGREE: a bug in handnets"
         table.add_row(Text(path), verdict, _f(proof.margin), str(len(proof.reachable)), detail)
@@ -239,6 +248,8 @@ def adder_json(result: AdderCheck) -> dict[str, Any]:
     proof = result.proof
     return {
         "correct": proof.correct,
+        "proved": proof.complete or proof.counterexample is not None,
+        "note": proof.limit_note or None,
         "threshold": proof.threshold,
         "hidden_units": proof.network.hidden_units,
         "reachable_states": len(proof.reachable),
@@ -248,6 +259,7 @@ def adder_json(result: AdderCheck) -> dict[str, Any]:
             "max_len": result.enumeration.max_len,
             "pairs": result.enumeration.pairs,
             "failures": result.enumeration.failures,
+            "requested_len": result.enumeration.requested_len,
         },
         "methods_agree": result.methods_agree,
         "convention_sensitive": proof.convention_sensitive,

@@ -9,7 +9,12 @@ bits of ``a + b`` computed by integer addition of the operands.
 All valid inputs of every length share prefixes: a length-n input is one of the 4**(n-1) words
 of length n-1, then (0, 0). So the enumeration walks the tree of prefixes one level at a time and,
 at level t, scores every length-(t+1) input with one extra step. Levels wider than ``chunk``
-are split and walked depth-first, so memory stays bounded whatever the length.
+are split and walked depth-first, so memory stays bounded whatever the length (the chunk
+shrinks as the number of units grows, since each step holds one row per unit).
+
+Above ``table_units`` hidden units every step costs about k*k integer operations per input,
+so a 40-unit design at length 12 would take minutes: the enumeration then stops at the longest
+length within ``max_work`` and says so (``Enumeration.requested_len``).
 """
 
 from __future__ import annotations
@@ -23,9 +28,10 @@ import numpy as np
 
 from handnets.threshold.network import ThresholdRNN
 
-__all__ = ["LengthCount", "Enumeration", "enumerate_adder", "MAX_ENUMERATION_LENGTH"]
+__all__ = ["LengthCount", "Enumeration", "enumerate_adder", "MAX_ENUMERATION_LENGTH", "MAX_WORK"]
 
 MAX_ENUMERATION_LENGTH = 24  # 4**23 inputs already takes hours; codes must fit in int64
+MAX_WORK = 1 << 27  # integer operations an enumeration of a large design may spend: a few seconds
 _ALPHABET = ((0, 0), (1, 0), (0, 1), (1, 1))  # symbol index = a + 2b
 
 
@@ -43,6 +49,11 @@ class Enumeration:
 
     max_len: int
     lengths: tuple[LengthCount, ...]
+    requested_len: int | None = None  # the length asked for, when the work bound stopped short of it
+
+    @property
+    def truncated(self) -> bool:
+        return self.requested_len is not None and self.requested_len > self.max_len
 
     @property
     def pairs(self) -> int:
@@ -131,6 +142,7 @@ def enumerate_adder(
     *,
     chunk: int = 1 << 20,
     table_units: int = 16,
+    max_work: int = MAX_WORK,
     progress: Callable[[int, int], None] | None = None,
 ) -> Enumeration:
     """Run the network on every valid pair of every length 1..max_len and count wrong outputs.
@@ -146,6 +158,12 @@ def enumerate_adder(
     if chunk < 4:
         raise ValueError("chunk must be at least 4")
     network = _Network(net, table_units)
+    requested = max_len
+    if network.tables is None:  # each input costs about k*k operations (a Python int each when object dtype)
+        per_pair = network.k * network.k * (1 if network.dtype is np.int64 else 50)
+        while max_len > 1 and per_pair * sum(4 ** (n - 1) for n in range(1, max_len + 1)) > max_work:
+            max_len -= 1
+        chunk = max(4, chunk // max(1, network.k // 4))
     failures = [0] * (max_len + 1)
     first: list[int | None] = [None] * (max_len + 1)
     total = sum(4 ** (n - 1) for n in range(1, max_len + 1))
@@ -194,6 +212,7 @@ def enumerate_adder(
             LengthCount(length=n, pairs=4 ** (n - 1), failures=failures[n], first_failure=_decode(first[n], n))
             for n in range(1, max_len + 1)
         ),
+        requested_len=requested if requested != max_len else None,
     )
 
 

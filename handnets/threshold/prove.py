@@ -5,10 +5,16 @@ in lockstep with the reference machine (for addition, the carry automaton) gives
 automaton; the network is right on every valid input of every length iff no reachable product
 state has a transition whose outputs differ. Breadth-first search finds the reachable part, the
 shortest counterexample, and the margin of every threshold on the way.
+
+The search is bounded: k hidden units can reach up to 2**k states (a 40-unit shift register
+reaches 2**40), so it stops after ``max_states`` product states (``MAX_STATES`` by default).
+A search that stops proves nothing for every length (``Proof.complete`` is False); a
+counterexample it met on the way is still reported when it is provably the shortest.
 """
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,9 +23,27 @@ from fractions import Fraction
 from handnets.threshold.network import Bits, Step, ThresholdRNN
 from handnets.threshold.reference import BinaryAddition, MealyMachine
 
-__all__ = ["Counterexample", "TightSpot", "Proof", "LengthAccuracy", "prove", "digit_accuracy", "run_with_reference"]
+__all__ = [
+    "Counterexample",
+    "TightSpot",
+    "Proof",
+    "LengthAccuracy",
+    "Exploration",
+    "explore",
+    "prove",
+    "digit_accuracy",
+    "run_with_reference",
+    "MAX_STATES",
+    "MIN_STATES",
+    "MAX_STATES_LIMIT",
+]
 
 Symbol = tuple[int, ...]
+
+MAX_STATES = 1 << 14  # product states searched by default: far beyond any hand design, a second or two
+MIN_STATES = 16  # enough for the start state and its successors
+MAX_STATES_LIMIT = 1 << 22  # the most a caller may ask for: some minutes and a few GB
+_ACCURACY_WORK = 1 << 22  # state updates digit_accuracy may spend over all lengths
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,10 +96,25 @@ class Proof:
     margin: Fraction  # the smallest |pre-activation| over every reachable transition
     tight: tuple[TightSpot, ...]
     counterexample: Counterexample | None
+    complete: bool = True  # the whole reachable product was searched
+    max_states: int = MAX_STATES
 
     @property
     def correct(self) -> bool:
-        return self.counterexample is None
+        """Proved right for every length: nothing wrong found, and nothing left unsearched."""
+        return self.counterexample is None and self.complete
+
+    @property
+    def unproved(self) -> bool:
+        """The search stopped at its bound before it found either a proof or a counterexample."""
+        return self.counterexample is None and not self.complete
+
+    @property
+    def limit_note(self) -> str:
+        """Why there is no verdict for every length, or "" when there is one."""
+        if not self.unproved:
+            return ""
+        return f"more than {self.max_states:,} reachable states: not proved, enumeration only"
 
     @property
     def threshold(self) -> str:
@@ -87,7 +126,13 @@ class Proof:
         return self.margin == 0
 
 
-def prove(network: ThresholdRNN, machine: MealyMachine | None = None) -> Proof:
+def prove(
+    network: ThresholdRNN,
+    machine: MealyMachine | None = None,
+    *,
+    max_states: int = MAX_STATES,
+    exploration: Exploration | None = None,
+) -> Proof:
     """Explore the product of the network's reachable states with the reference machine.
 
     >>> from handnets.threshold.designs import classic_adder
@@ -96,13 +141,13 @@ def prove(network: ThresholdRNN, machine: MealyMachine | None = None) -> Proof:
     (True, 4, Fraction(1, 2))
     """
     machine = machine or BinaryAddition()
-    explored = _explore(network, machine)
+    explored = exploration if exploration is not None else explore(network, machine, max_states=max_states)
     best: tuple[int, int, int] | None = None  # (length, first wrong step, discovery order)
     best_at = None
     transitions = 0
     for state, row in explored.table.items():
         d = explored.depth[state]
-        for x, (_, _step, ok) in row.items():
+        for x, (_, ok) in row.items():
             transitions += 1
             if not ok:
                 # a wrong output at step d + 1; a valid input must still end with the padding symbol
@@ -110,10 +155,12 @@ def prove(network: ThresholdRNN, machine: MealyMachine | None = None) -> Proof:
                 candidate = (length, d + 1, transitions)
                 if best is None or candidate < best:
                     best, best_at = candidate, (state, x)
+    if not explored.complete and best is not None and best[0] > explored.frontier + 1:
+        # states left unsearched sit at depth >= frontier: one of them may fail sooner
+        best = best_at = None
     depth = explored.depth
-    steps = {(h, x): s for (h, _), row in explored.table.items() for x, (_, s, _) in row.items()}
     reachable = tuple(dict.fromkeys([network.h0, *(h for h, _ in depth)]))
-    margin, tight = _margin(network, steps)
+    margin, tight = explored.margin, explored.tight
     counterexample = None
     if best_at is not None:
         counterexample = _counterexample(network, machine, _path(explored.parent, best_at[0]) + [best_at[1]])
@@ -126,6 +173,8 @@ def prove(network: ThresholdRNN, machine: MealyMachine | None = None) -> Proof:
         margin=margin,
         tight=tight,
         counterexample=counterexample,
+        complete=explored.complete,
+        max_states=explored.max_states,
     )
 
 
@@ -158,25 +207,6 @@ def _counterexample(network: ThresholdRNN, machine: MealyMachine, word: list[Sym
     )
 
 
-def _margin(network: ThresholdRNN, steps: dict[tuple[Bits, Symbol], Step]) -> tuple[Fraction, tuple[TightSpot, ...]]:
-    margin: Fraction | None = None
-    tight: list[TightSpot] = []
-    seen_outputs: set[Bits] = set()
-    for (h_prev, x), s in steps.items():
-        for j, z in enumerate(s.h_pre, start=1):
-            margin = abs(z) if margin is None else min(margin, abs(z))
-            if z == 0:
-                tight.append(TightSpot(f"h{j}", h_prev, x))
-        if s.h in seen_outputs:
-            continue
-        seen_outputs.add(s.h)
-        for j, z in enumerate(s.y_pre, start=1):
-            margin = min(margin, abs(z))
-            if z == 0:
-                tight.append(TightSpot(f"y{j}", s.h, None))
-    return (margin if margin is not None else Fraction(0)), tuple(tight)
-
-
 @dataclass(frozen=True, slots=True)
 class LengthAccuracy:
     """Exact figures for all valid inputs of one length n."""
@@ -196,25 +226,39 @@ class LengthAccuracy:
         return Fraction(self.pairs - self.wrong_pairs, self.pairs)
 
 
-def digit_accuracy(network: ThresholdRNN, max_len: int, machine: MealyMachine | None = None) -> tuple[LengthAccuracy, ...]:
+def digit_accuracy(
+    network: ThresholdRNN,
+    max_len: int,
+    machine: MealyMachine | None = None,
+    *,
+    max_states: int = MAX_STATES,
+    exploration: Exploration | None = None,
+) -> tuple[LengthAccuracy, ...]:
     """Exact wrong-input counts and digit accuracy for every length 1..max_len, by dynamic programming.
 
     Counts are big integers: the product automaton has few states, so each length costs a few
-    multiplications per state whatever the number of inputs (4**(n-1) for addition).
+    multiplications per state whatever the number of inputs (4**(n-1) for addition). The result
+    stops short of ``max_len`` when a length would need a state the bounded search did not reach,
+    or when the lengths so far have spent ``_ACCURACY_WORK`` state updates.
 
     >>> from handnets.threshold.designs import classic_adder
     >>> digit_accuracy(classic_adder(), 3)[-1]
     LengthAccuracy(length=3, pairs=16, wrong_pairs=0, digits=48, right_digits=48)
     """
     machine = machine or BinaryAddition()
-    table = {state: {x: (nxt, ok) for x, (nxt, _, ok) in row.items()} for state, row in _explore(network, machine).table.items()}
+    explored = exploration if exploration is not None else explore(network, machine, max_states=max_states)
+    table = explored.table
     start = (network.h0, machine.initial)
     symbols = len(machine.alphabet)
     free: dict = {start: 1}  # N_t[s]: inputs of length t (any symbols) that reach s
     right: dict = {start: 1}  # A_t[s]: those that reach s with every output right so far
     running = 0  # sum over t < n of C_t * symbols**(n-1-t), C_t = right outputs at step t over all words
+    work = 0
     results = []
     for n in range(1, max_len + 1):
+        work += symbols * (len(free) + len(right))
+        if work > _ACCURACY_WORK or any(s not in table for s in free):
+            break  # beyond the searched part, or beyond the budget: the lengths so far are exact
         # length n = any word of length n-1, then the padding symbol
         pad_right = sum(count for s, count in right.items() if table[s][machine.padding][1])
         pad_free = sum(count for s, count in free.items() if table[s][machine.padding][1])
@@ -240,39 +284,130 @@ def digit_accuracy(network: ThresholdRNN, max_len: int, machine: MealyMachine | 
 
 
 @dataclass(frozen=True, slots=True)
-class _Exploration:
-    """The reachable product automaton, in breadth-first order."""
+class Exploration:
+    """The reachable product automaton, in breadth-first order, as far as the bound allowed."""
 
-    table: dict  # state -> symbol -> (next state, network Step, output right?)
-    depth: dict  # state -> fewest steps to reach it
+    table: dict  # state -> symbol -> (next state, output right?), for every searched state
+    depth: dict  # state -> fewest steps to reach it, for every state found
     parent: dict  # state -> (previous state, symbol): a shortest path back to the start
+    complete: bool  # every reachable state was searched
+    frontier: int  # every state at a depth below this was searched
+    max_states: int
+    margin: Fraction  # the smallest |pre-activation| over the transitions met
+    tight: tuple[TightSpot, ...]  # the transitions met whose pre-activation is exactly 0
 
 
-def _explore(network: ThresholdRNN, machine: MealyMachine) -> _Exploration:
+def explore(network: ThresholdRNN, machine: MealyMachine | None = None, *, max_states: int = MAX_STATES) -> Exploration:
+    """Breadth-first search of the product automaton, stopping once ``max_states`` states are found.
+
+    >>> from handnets.threshold.designs import classic_adder
+    >>> explored = explore(classic_adder())
+    >>> explored.complete, len(explored.depth), explored.margin
+    (True, 4, Fraction(1, 2))
+    """
+    machine = machine or BinaryAddition()
+    if max_states < MIN_STATES:
+        raise ValueError(f"max_states must be at least {MIN_STATES}, got {max_states}")
     _check_sizes(network, machine)
+    fast = _IntegerNetwork(network)
     start = (network.h0, machine.initial)
     depth = {start: 0}
     parent: dict = {}
     table: dict = {}
     network_steps: dict = {}  # the network's transitions depend on h alone: compute each once
     queue = deque([start])
-    while queue:
+    complete = True
+    while queue and complete:
         state = queue.popleft()
         h, q = state
         row = {}
         for x in machine.alphabet:
             s = network_steps.get((h, x))
             if s is None:
-                s = network_steps[(h, x)] = network.transition(h, x)
+                s = network_steps[(h, x)] = fast.transition(h, x)
             q_next, expected = machine.transition(q, x)
-            nxt = (s.h, q_next)
-            row[x] = (nxt, s, s.y == expected)
+            nxt = (s[0], q_next)
+            row[x] = (nxt, s[1] == expected)
             if nxt not in depth:
+                if len(depth) >= max_states:
+                    complete = False  # this row is unfinished: every state shallower than it was searched
+                    break
                 depth[nxt] = depth[state] + 1
                 parent[nxt] = (state, x)
                 queue.append(nxt)
-        table[state] = row
-    return _Exploration(table=table, depth=depth, parent=parent)
+        if complete:
+            table[state] = row
+    frontier = depth[state] if not complete else max(depth.values()) + 1
+    margin, tight = fast.margin()
+    return Exploration(table, depth, parent, complete, frontier, max_states, margin, tight)
+
+
+class _IntegerNetwork:
+    """``ThresholdRNN.transition`` in integers: each unit's weights scaled by a positive common
+    denominator, so that every pre-activation is an int with the sign (hence the step) of the
+    exact one. No ``Fraction`` is built per transition: the margin is kept per unit as the
+    smallest |integer| seen and divided by the unit's scale once at the end."""
+
+    def __init__(self, network: ThresholdRNN):
+        self.ge = network.threshold == "ge"
+        self.inputs = network.inputs
+        hidden = [_scaled([*wx, *wh, b]) for wx, wh, b in zip(network.W_xh, network.W_hh, network.b_h)]
+        output = [_scaled([*wy, b]) for wy, b in zip(network.W_hy, network.b_y)]
+        self.hidden_scales = [scale for _, scale in hidden]
+        self.output_scales = [scale for _, scale in output]
+        k, n = len(hidden), self.inputs
+        self.bias = [row[-1] for row, _ in hidden]
+        self.x_columns = [[row[i] for row, _ in hidden] for i in range(n)]  # column i: input i into every unit
+        self.h_columns = [[row[n + j] for row, _ in hidden] for j in range(k)]  # column j: unit j into every unit
+        self.output_rows = [(row[:-1], row[-1]) for row, _ in output]
+        self.hidden_least: list[int | None] = [None] * k
+        self.output_least: list[int | None] = [None] * len(output)
+        self.tight: list[TightSpot] = []
+        self.seen_outputs: dict[Bits, Bits] = {}
+
+    def transition(self, h_prev: Bits, x: Symbol) -> tuple[Bits, Bits]:
+        """(h, y) after reading ``x`` in state ``h_prev``; margins and tight spots noted on the way."""
+        z = list(self.bias)
+        for xi, column in zip(x, self.x_columns):
+            if xi:
+                z = [a + b * xi for a, b in zip(z, column)]
+        for hi, column in zip(h_prev, self.h_columns):
+            if hi:
+                z = [a + b for a, b in zip(z, column)]
+        least = self.hidden_least
+        for j, zj in enumerate(z):
+            size = -zj if zj < 0 else zj
+            if least[j] is None or size < least[j]:
+                least[j] = size
+            if zj == 0:
+                self.tight.append(TightSpot(f"h{j + 1}", h_prev, tuple(x)))
+        h = tuple(int(zj >= 0) for zj in z) if self.ge else tuple(int(zj > 0) for zj in z)
+        y = self.seen_outputs.get(h)
+        if y is None:
+            y = self.seen_outputs[h] = self._output(h)
+        return h, y
+
+    def _output(self, h: Bits) -> Bits:
+        y = []
+        for j, (row, bias) in enumerate(self.output_rows):
+            zj = bias + sum(w for w, hi in zip(row, h) if hi)
+            size = -zj if zj < 0 else zj
+            if self.output_least[j] is None or size < self.output_least[j]:
+                self.output_least[j] = size
+            if zj == 0:
+                self.tight.append(TightSpot(f"y{j + 1}", h, None))
+            y.append(int(zj >= 0) if self.ge else int(zj > 0))
+        return tuple(y)
+
+    def margin(self) -> tuple[Fraction, tuple[TightSpot, ...]]:
+        sizes = [Fraction(least, scale) for least, scale in zip(self.hidden_least, self.hidden_scales) if least is not None]
+        sizes += [Fraction(least, scale) for least, scale in zip(self.output_least, self.output_scales) if least is not None]
+        return (min(sizes) if sizes else Fraction(0)), tuple(self.tight)
+
+
+def _scaled(row: list[Fraction]) -> tuple[list[int], int]:
+    scale = math.lcm(*(v.denominator for v in row))
+    return [int(v * scale) for v in row], scale
 
 
 def run_with_reference(network: ThresholdRNN, word: Sequence[Symbol], machine: MealyMachine | None = None):

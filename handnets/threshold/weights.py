@@ -24,7 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from handnets.errors import InvalidNumber, InvalidWeights
-from handnets.exact import load_toml, to_fraction
+from handnets.exact import to_fraction
+from handnets.safeio import display_name, load_toml
 from handnets.threshold.network import ThresholdRNN
 
 __all__ = ["load_weights", "weights_from_mapping", "KEYS"]
@@ -37,8 +38,8 @@ _MAX_UNITS = 64  # far beyond any hand design; keeps a hostile file from asking 
 
 def load_weights(path: str | Path, *, inputs: int | None = None, outputs: int | None = None) -> ThresholdRNN:
     """Read a weights file; ``inputs``/``outputs`` pin the expected sizes (the adder wants 2 and 1)."""
-    data = load_toml(path, error=InvalidWeights)
-    return weights_from_mapping(data, source=str(path), inputs=inputs, outputs=outputs)
+    data = load_toml(path, error=InvalidWeights, what="a TOML weights file")
+    return weights_from_mapping(data, source=display_name(path), inputs=inputs, outputs=outputs)
 
 
 def weights_from_mapping(
