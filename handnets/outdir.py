@@ -18,6 +18,7 @@ Every failure is an ``OutputError`` naming the path, and the reason; the CLI pri
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import errno
@@ -66,6 +67,13 @@ def write_file(path: str | Path, data: str | bytes) -> None:
     """
     path = Path(path)
     payload = data.encode("utf-8") if isinstance(data, str) else data
+    if path.is_dir():
+        raise OutputError(f"{path}: is a folder, expected a file name")
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise OutputError(f"{parent}: is not a folder, so {path} cannot be written")
+            break
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = _create_exclusive(path.parent, path.name)
@@ -150,23 +158,37 @@ class ResultFolder:
         return self
 
     def _take_lock(self) -> None:
-        try:
-            fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT | _NOFOLLOW | _CLOEXEC, 0o666)
-        except OSError as exc:
-            raise OutputError(f"{self.lock_path}: cannot create the lock file: {_reason(exc)}") from None
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
+        # The lock file is removed when the run ends, so a run may lock a file another has just unlinked:
+        # holding the lock counts only while the path still names the locked file (else try again).
+        for _ in range(20):
+            try:
+                fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT | _NOFOLLOW | _CLOEXEC, 0o666)
+            except OSError as exc:
+                raise OutputError(f"{self.lock_path}: cannot create the lock file: {_reason(exc)}") from None
+            held = os.fstat(fd)
+            if not stat.S_ISREG(held.st_mode):
+                os.close(fd)
+                raise OutputError(f"{self.lock_path}: the lock file is not a regular file")
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                os.close(fd)
+                raise OutputError(f"{self.target}: another handnets run is writing into this folder; wait for it to finish") from None
+            try:
+                named = os.stat(self.lock_path, follow_symlinks=False)
+            except FileNotFoundError:
+                named = None
+            if named is not None and (named.st_dev, named.st_ino) == (held.st_dev, held.st_ino):
+                self._lock = fd
+                return
             os.close(fd)
-            raise OutputError(f"{self.lock_path}: the lock file is not a regular file")
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            os.close(fd)
-            raise OutputError(f"{self.target}: another handnets run is writing into this folder; wait for it to finish") from None
-        self._lock = fd
+        raise OutputError(f"{self.lock_path}: the lock file keeps changing; is another run starting?")
 
     def _release(self) -> None:
         if self._lock is not None:
-            os.close(self._lock)  # closing drops the flock; the file stays (removing it would race a waiting run)
+            with contextlib.suppress(OSError):  # while still holding it: a waiting run then locks a fresh file
+                os.unlink(self.lock_path)
+            os.close(self._lock)
             self._lock = None
 
     def write(self, name: str, data: str | bytes) -> None:

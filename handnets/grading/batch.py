@@ -308,7 +308,7 @@ def grade_batch(
     """
     key = load_key(key_source)  # fail early, in the parent, on a bad key
     if jobs < 1:
-        raise UsageError(f"--jobs must be at least 1, got {jobs}")
+        raise ValueError(f"jobs must be at least 1, got {jobs}")
     sources = [str(s) for s in sheets]
     scheduler = _Scheduler(str(key_source), sources, jobs, limits, worker or run_worker)
     scheduler.run(progress)
