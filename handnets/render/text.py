@@ -103,7 +103,11 @@ def escape_filename(name: str) -> str:
         if _kept(char) and not (index == 0 and char == "."):
             parts.append(char)
         else:
-            parts.append("".join(f"%{byte:02X}" for byte in char.encode("utf-8", "surrogateescape")))
+            try:
+                raw = char.encode("utf-8", "surrogateescape")
+            except UnicodeEncodeError:  # a surrogate no file name can hold (none reach here from a file)
+                raw = "\ufffd".encode("utf-8")
+            parts.append("".join(f"%{byte:02X}" for byte in raw))
     return "".join(parts) or "%"
 
 
