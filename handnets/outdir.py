@@ -23,6 +23,7 @@ import ctypes
 import ctypes.util
 import errno
 import fcntl
+import glob
 import os
 import secrets
 import shutil
@@ -150,6 +151,8 @@ class ResultFolder:
         except OSError as exc:
             raise OutputError(f"{target.parent}: cannot create the folder: {_reason(exc)}") from None
         self._take_lock()
+        for stale in target.parent.glob(f".{glob.escape(target.name)}.new-*"):  # left by a run that was killed
+            shutil.rmtree(stale, ignore_errors=True)  # (we hold the lock: no live run is writing there)
         try:
             self.staging = Path(os.fsdecode(_mkdtemp(target)))
         except OSError as exc:
@@ -228,13 +231,25 @@ class ResultFolder:
             shutil.rmtree(old, ignore_errors=True)
 
     def abandon(self) -> Path | None:
-        """Stop without swapping: release the lock and return the staging folder (kept, maybe partial)."""
-        self._release()
+        """Stop without swapping: keep what was staged as ``<out>.partial-N`` beside ``--out`` and return it."""
         staging, self.staging = self.staging, None
-        if staging is not None and not any(staging.iterdir()):
-            staging.rmdir()
-            return None
-        return staging
+        kept = None
+        try:
+            if staging is not None and not any(staging.iterdir()):
+                staging.rmdir()
+            elif staging is not None:
+                kept = staging
+                for number in range(1, 1000):
+                    candidate = self.target.parent / f"{self.target.name}.partial-{number}"
+                    if not candidate.exists():
+                        os.rename(staging, candidate)
+                        kept = candidate
+                        break
+        except OSError:
+            pass  # a full or failing disk: the staging folder stays where it is
+        finally:
+            self._release()
+        return kept
 
 
 def _mkdtemp(target: Path) -> str:

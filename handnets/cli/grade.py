@@ -214,9 +214,28 @@ def _answer_value(text: str):
 
     Runs inside the worker, under its limits (a hostile value can be deep or huge)."""
     try:
-        return tomllib.loads(f"value = {text}", parse_float=Decimal)["value"]
+        value = tomllib.loads(f"value = {text}", parse_float=Decimal)["value"]
     except (tomllib.TOMLDecodeError, ValueError, RecursionError):
         return text
+    return value if _depth(value) <= _MAX_DEPTH else text
+
+
+_MAX_DEPTH = 16  # an answer is at most a table of matrices: three or four levels
+
+
+def _depth(value) -> int:
+    """How deeply lists and tables nest in ``value`` (iteratively: the value may be deep)."""
+    deepest, stack = 0, [(value, 0)]
+    while stack:
+        item, level = stack.pop()
+        deepest = max(deepest, level)
+        if deepest > _MAX_DEPTH:
+            break
+        if isinstance(item, dict):
+            stack.extend((v, level + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, level + 1) for v in item)
+    return deepest
 
 
 def run_check(args: argparse.Namespace, out: Console) -> int:

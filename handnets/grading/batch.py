@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 import multiprocessing
+import os
 import signal
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -132,6 +133,13 @@ def run_worker(conn: Connection, key_source: str | Key, limits: Limits, loaders:
     sheet ``i`` when given (forked workers), else the sheet is read from its path."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles ^C
     _die_with_parent()
+    try:
+        _serve(conn, key_source, limits, loaders)
+    except BaseException:  # a bug, or a limit hit outside any answer: die quietly, the parent settles the answer
+        os._exit(70)
+
+
+def _serve(conn: Connection, key_source: str | Key, limits: Limits, loaders: Sequence[SheetLoader] | None) -> None:
     try:
         import resource
 
