@@ -40,7 +40,7 @@ from test_grading_hostile import BROKEN_SHEETS, hostile_answers, write_sheet
 ROOT = Path(__file__).resolve().parents[1]
 KEY = str(ROOT / "tests" / "data" / "small_key.toml")
 MEMORY = 3 * 1024**3  # the harness's cap on each run (the workers cap themselves lower)
-TIME_LIMIT = "2"  # per answer; the hard limit is then 2 * 2 + 5 = 9 s
+TIME_LIMIT = "1"  # per answer; the hard limit is then 2 * 1 + 5 = 7 s
 WALL = 600  # seconds per run, far above what any run needs: a hang shows as a failure, not a stuck suite
 GOOD = {"count": 6272, "gate": "hbar_t*tanh(c_t)", "shape": [28, 28, 8], "pick": "b"}
 SENTINEL = "SENTINEL"  # a code-execution answer would create this file in the run's working folder
@@ -235,7 +235,7 @@ def batch_run(course, tmp_path_factory):
 
 def test_corpus_is_large_enough(course):
     total = (len(course.cases) * 2 + len(GRADESCOPE_CASES) + len(CHECK_CASES) + len(NAME_CASES) * 2 + len(FILE_CASES) * 2
-             + len(UNREADABLE) * 2 + len(TEMPLATE_KEYS) + len(OUTPUT_CASES))
+             + len(UNREADABLE) * 2 - 1 + len(TEMPLATE_KEYS) + len(OUTPUT_CASES))
     assert len(course.cases) + len(NAME_CASES) + len(FILE_CASES) + len(UNREADABLE) + len(TEMPLATE_KEYS) + len(OUTPUT_CASES) >= 150
     assert total >= 300  # (case, command) pairs
 
@@ -373,29 +373,43 @@ def test_single_file_name(single_runs, course, name, raw):
     assert graded or reported
 
 
-@pytest.mark.parametrize("name", UNREADABLE)
-def test_single_unreadable_sheet_exits_2_and_others_graded(course, name):
-    cwd = course.folder.parent
-    good = course.sheet_of["name-student"]
-    run = run_handnets(["grade", "--key", KEY, str(course.folder / name), str(good), "--json", "--time-limit", TIME_LIMIT], cwd)
+@pytest.fixture(scope="module")
+def single_unreadable(course):
+    """Every unreadable sheet but the folder (a usage error on this path), between two good ones, in one run."""
+    good = str(course.sheet_of["name-student"])
+    names = [n for n in UNREADABLE if n != "dir.toml"]
+    run = run_handnets(["grade", "--key", KEY, good, *[str(course.folder / n) for n in names], good, "--json", "--time-limit", TIME_LIMIT],
+                       course.folder.parent)
+    return run
+
+
+def test_single_unreadable_run_is_clean_and_grades_the_others(single_unreadable):
+    assert_clean(single_unreadable)
+    assert single_unreadable.code == 2
+    assert [json.loads(line)["score"] for line in single_unreadable.out.splitlines()] == [5, 5]
+
+
+@pytest.mark.parametrize("name", [n for n in UNREADABLE if n != "dir.toml"])
+def test_single_unreadable_sheet_is_named(single_unreadable, course, name):
+    lines = [line for line in single_unreadable.err.splitlines() if line.startswith(f"error: {course.folder / name}")]
+    assert len(lines) == 1, single_unreadable.err
+
+
+def test_single_folder_is_a_usage_error(course):
+    run = run_handnets(["grade", "--key", KEY, str(course.folder / "dir.toml"), "--json"], course.folder.parent)
     assert_clean(run)
-    assert run.code == 2 and run.err.startswith("error: ")
-    if name == "dir.toml":  # a folder is a usage error on this path (it is graded as a batch with --out)
-        assert "is a directory" in run.err
-        return
-    assert [json.loads(line)["score"] for line in run.out.splitlines()] == [5]
+    assert run.code == 2 and run.err.startswith("error: ") and "is a directory" in run.err
 
 
 # ------------------------------------------------------------------------------ --format gradescope: one process per submission
 
 
 def _gradescope_cases() -> list[AnswerCase]:
-    wanted = {"new000", "new001", "new002", "new005", "new017", "new018", "new023", "new024", "new026", "new028", "new030",
-              "old025", "old026", "old029", "old035", "old036", "old000", "old004"}
+    wanted = {"new000", "new002", "new005", "new017", "new018", "new023", "new024", "new026", "old025", "old035", "old000"}
     return [c for c in _answer_cases() if c.id in wanted]
 
 
-GRADESCOPE_CASES = _gradescope_cases() + [AnswerCase(n, "", None) for n in ("fifo.toml", "zero.toml", "broken-deep-tables.toml", "broken-binary.toml")]
+GRADESCOPE_CASES = _gradescope_cases() + [AnswerCase(n, "", None) for n in ("fifo.toml", "zero.toml", "broken-binary.toml")]
 
 
 @pytest.mark.parametrize("case", GRADESCOPE_CASES, ids=lambda c: c.id)
@@ -421,8 +435,7 @@ def test_gradescope_submission(course, case, tmp_path):
 
 
 def _check_cases() -> list[AnswerCase]:
-    wanted = {"new000", "new001", "new003", "new005", "new009", "new010", "new013", "new015", "new023", "new024", "new026",
-              "old025", "old026", "old027", "old028", "old029", "old030", "old000", "old005", "old014"}
+    wanted = {"new000", "new003", "new005", "new010", "new013", "new023", "new024", "new026", "old025", "old027", "old000", "old014"}
     # the command line holds at most 128 kB per argument: the huge decimals are cut to fit
     return [c if not isinstance(c.answer, str) or len(c.answer) < 100_000 else AnswerCase(c.id, c.question, c.answer[:100_000], c.student, c.expect)
             for c in _answer_cases() if c.id in wanted]
@@ -477,9 +490,10 @@ def test_template_of_a_hostile_key(tmp_path, name, text):
         return
     assert run.code == 0, run.err
     assert tomllib.loads(target.read_text(encoding="utf-8")) == {"answers": {}}
-    printed = run_handnets(["template", "--key", "key.toml"], tmp_path)
-    assert_clean(printed)
-    assert tomllib.loads(printed.out) == {"answers": {}}
+    if name in ("title-newline", "title-esc", "id-quote"):  # printed to the terminal, too
+        printed = run_handnets(["template", "--key", "key.toml"], tmp_path)
+        assert_clean(printed)
+        assert tomllib.loads(printed.out) == {"answers": {}}
 
 
 # ------------------------------------------------------------------------------ hostile output paths
