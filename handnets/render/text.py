@@ -56,8 +56,8 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 def csv_cell(value: Any) -> str:
     """A CSV cell a spreadsheet shows as text: control characters escaped, formulas defused.
 
-    >>> csv_cell('=HYPERLINK("http://x")'), csv_cell("-1"), csv_cell(3)
-    ('\'=HYPERLINK("http://x")', "'-1", '3')
+    >>> csv_cell("=HYPERLINK(1)"), csv_cell("-1"), csv_cell(3)
+    ("'=HYPERLINK(1)", "'-1", '3')
     """
     text = value if isinstance(value, str) else str(value)
     # a spreadsheet runs a cell starting with = + - @ (or a tab or CR before them) as a formula
