@@ -13,7 +13,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 KEY = str(ROOT / "tests" / "data" / "small_key.toml")
-STUDENTS = 400
+STUDENTS = 300
 
 
 def _course(directory: Path, count: int) -> Path:
@@ -79,10 +79,10 @@ def test_kill_9_in_the_write_phase_leaves_old_or_new_never_a_mix(two_results, tm
     assert old != new and sum(name.startswith("students/") for name in new) == STUDENTS
     out = tmp_path / "out"
     mid_write = 0
-    for attempt in range(4):
+    for attempt in range(3):
         subprocess.run(["cp", "-a", str(root / "ref-old"), str(out)], check=True)
         process = _start(new_sheets, out)
-        threshold = 1 + attempt * STUDENTS // 4  # kill after more and more of the new files are staged
+        threshold = 1 + attempt * STUDENTS // 3  # kill after more and more of the new files are staged
         while process.poll() is None and _staged_files(tmp_path, "out") < threshold:
             pass
         if process.poll() is None:

@@ -25,7 +25,7 @@ import os
 import signal
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 
@@ -34,7 +34,7 @@ from handnets.grading.grade import Report, Verdict, alarm_guard, grade_answers
 from handnets.grading.key import Key, load_key
 from handnets.grading.sheet import Sheet, load_sheet
 
-__all__ = ["Limits", "Unreadable", "Batch", "find_sheets", "grade_batch", "grade_isolated", "run_worker"]
+__all__ = ["Limits", "default_memory_bytes", "Unreadable", "Batch", "find_sheets", "grade_batch", "grade_isolated", "run_worker"]
 
 SheetLoader = Callable[[], Sheet]  # reads a sheet inside the worker (a path, or a command-line answer)
 
@@ -46,12 +46,32 @@ class Limits:
     seconds: float = 10.0  # soft limit: SIGALRM interrupts the answer
     hard_seconds: float = 20.0  # the parent kills the worker if one answer takes longer than this
     startup_seconds: float = 300.0  # starting a worker and reading a sheet, before its first answer
-    memory_bytes: int = 2 * 1024**3  # RLIMIT_AS of each worker (where the platform allows it)
+    memory_bytes: int = field(default_factory=lambda: default_memory_bytes())  # RLIMIT_AS of each worker
 
     def __post_init__(self) -> None:
         values = (self.seconds, self.hard_seconds, self.startup_seconds)
         if not all(math.isfinite(v) for v in values) or not 0 < self.seconds <= self.hard_seconds:
             raise ValueError("limits need finite 0 < seconds <= hard_seconds")
+
+
+_CGROUP_LIMITS = ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes")
+
+
+def default_memory_bytes(cap: int = 2 * 1024**3, *, limits: Sequence[str] = _CGROUP_LIMITS) -> int:
+    """Each worker's address-space limit: 2 GiB, or less inside a smaller container (Gradescope: 768 MB).
+
+    A container's memory limit (cgroup v2 ``memory.max``, or v1 ``memory.limit_in_bytes``) less 256 MiB
+    for the parent, but never under 512 MiB (a warm worker maps about 190 MB before judging anything).
+    """
+    for name in limits:
+        try:
+            with open(name) as file:
+                text = file.read().strip()
+        except OSError:
+            continue
+        if text.isdigit():
+            return min(cap, max(512 * 1024**2, int(text) - 256 * 1024**2))
+    return cap
 
 
 @dataclass(frozen=True, slots=True)
