@@ -59,7 +59,9 @@ def main(argv: Sequence[str] | None = None, *, out: Console | None = None) -> in
     try:
         return args.func(args, out)
     except HandnetsError as exc:
-        sys.stderr.write(f"error: {exc}\n")
+        from handnets.render.text import clean
+
+        sys.stderr.write(f"error: {clean(str(exc))}\n")  # file names and answers may carry ESC
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         sys.stderr.write("error: interrupted\n")

@@ -10,24 +10,33 @@ are listed with the reason; every other sheet is graded.
 
 Results never depend on ``jobs`` or on the order the workers finish: they are sorted by the
 sheet's path, and judging is deterministic (seeded by question id).
+
+``grade_isolated`` gives one sheet (``handnets grade`` without ``--out``, ``--format gradescope``) or
+one command-line answer (``handnets check``) the same three limits: it forks one worker from the
+running process (nothing to import again, so it costs milliseconds) and keeps the results in the
+order given.
 """
 
 from __future__ import annotations
 
+import math
 import multiprocessing
+import os
 import signal
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 
 from handnets.errors import InputError, UsageError
 from handnets.grading.grade import Report, Verdict, VerdictMemo, alarm_guard, grade_answers
 from handnets.grading.key import Key, load_key
-from handnets.grading.sheet import load_sheet
+from handnets.grading.sheet import Sheet, load_sheet
 
-__all__ = ["Limits", "Unreadable", "Batch", "find_sheets", "grade_batch", "run_worker"]
+__all__ = ["Limits", "default_memory_bytes", "Unreadable", "Batch", "find_sheets", "grade_batch", "grade_isolated", "run_worker"]
+
+SheetLoader = Callable[[], Sheet]  # reads a sheet inside the worker (a path, or a command-line answer)
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,11 +46,32 @@ class Limits:
     seconds: float = 10.0  # soft limit: SIGALRM interrupts the answer
     hard_seconds: float = 20.0  # the parent kills the worker if one answer takes longer than this
     startup_seconds: float = 300.0  # starting a worker and reading a sheet, before its first answer
-    memory_bytes: int = 2 * 1024**3  # RLIMIT_AS of each worker (where the platform allows it)
+    memory_bytes: int = field(default_factory=lambda: default_memory_bytes())  # RLIMIT_AS of each worker
 
     def __post_init__(self) -> None:
-        if not 0 < self.seconds <= self.hard_seconds:
-            raise ValueError("limits need 0 < seconds <= hard_seconds")
+        values = (self.seconds, self.hard_seconds, self.startup_seconds)
+        if not all(math.isfinite(v) for v in values) or not 0 < self.seconds <= self.hard_seconds:
+            raise ValueError("limits need finite 0 < seconds <= hard_seconds")
+
+
+_CGROUP_LIMITS = ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes")
+
+
+def default_memory_bytes(cap: int = 2 * 1024**3, *, limits: Sequence[str] = _CGROUP_LIMITS) -> int:
+    """Each worker's address-space limit: 2 GiB, or less inside a smaller container (Gradescope: 768 MB).
+
+    A container's memory limit (cgroup v2 ``memory.max``, or v1 ``memory.limit_in_bytes``) less 256 MiB
+    for the parent, but never under 512 MiB (a warm worker maps about 190 MB before judging anything).
+    """
+    for name in limits:
+        try:
+            with open(name) as file:
+                text = file.read().strip()
+        except OSError:
+            continue
+        if text.isdigit():
+            return min(cap, max(512 * 1024**2, int(text) - 256 * 1024**2))
+    return cap
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,9 +115,17 @@ def find_sheets(paths: Iterable[str | Path]) -> tuple[Path, ...]:
 # ------------------------------------------------------------------------------ the worker
 
 
+_warm = False
+
+
 def _warm_up() -> None:
     """Import and initialise what judging loads lazily (parser, printers, evaluators), so that the first
-    answer a worker judges is not charged for it against its time limit."""
+    answer a worker judges is not charged for it against its time limit. Once per process (a forked
+    worker inherits a warm parent)."""
+    global _warm
+    if _warm:
+        return
+    _warm = True
     from handnets.grading.equivalence import judge_expression
     from handnets.grading.parse import parse_expression
     from handnets.threshold.check import check_adder
@@ -98,16 +136,37 @@ def _warm_up() -> None:
     check_adder(classic_adder(), max_len=2, accuracy_len=2)
 
 
-def run_worker(conn: Connection, key_source: str, limits: Limits) -> None:
-    """Grade sheets sent by the parent until told to stop (None)."""
+def _die_with_parent() -> None:
+    """Ask Linux to kill this worker when its parent dies (even by ``kill -9``): no orphan keeps judging."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: the worker still exits when its pipe closes
+        pass
+
+
+def run_worker(conn: Connection, key_source: str | Key, limits: Limits, loaders: Sequence[SheetLoader] | None = None) -> None:
+    """Grade sheets sent by the parent until told to stop (None).
+
+    ``key_source`` is a key path or name, or (in a forked worker) the key itself; ``loaders[i]`` reads
+    sheet ``i`` when given (forked workers), else the sheet is read from its path."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles ^C
+    _die_with_parent()
+    try:
+        _serve(conn, key_source, limits, loaders)
+    except BaseException:  # a bug, or a limit hit outside any answer: die quietly, the parent settles the answer
+        os._exit(70)
+
+
+def _serve(conn: Connection, key_source: str | Key, limits: Limits, loaders: Sequence[SheetLoader] | None) -> None:
     try:
         import resource
 
         resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
     except (ImportError, ValueError, OSError):  # not on this platform: the hard time limit still holds
         pass
-    key = load_key(key_source)
+    key = key_source if isinstance(key_source, Key) else load_key(key_source)
     _warm_up()
     timed = alarm_guard(limits.seconds)  # the worker's own soft limit, per answer
     memo = VerdictMemo()  # answers repeat across a course: each is judged once per worker
@@ -116,13 +175,14 @@ def run_worker(conn: Connection, key_source: str, limits: Limits) -> None:
         if job is None:
             return
         index, source, decided = job
+        conn.send(("reading", index, None))  # the parent's limit on reading the sheet counts from here
         try:
-            sheet = load_sheet(source)
+            sheet = loaders[index]() if loaders is not None else load_sheet(source)
         except InputError as exc:
             conn.send(("unreadable", index, str(exc)))
             continue
-        except MemoryError:
-            conn.send(("unreadable", index, f"{source}: too large to read"))
+        except (MemoryError, RecursionError):
+            conn.send(("unreadable", index, f"{source}: too large or too deeply nested to read"))
             continue
 
         def guard(question_id: str, judge: Callable[[], Verdict]) -> Verdict:
@@ -142,31 +202,36 @@ class _Slot:
     conn: Connection
     job: int | None = None  # index of the sheet it is grading
     question: str | None = None  # the answer it is judging now
+    reading: bool = False  # reading the sheet (the worker has started)
     since: float = 0.0
 
 
 class _Scheduler:
     """The parent's bookkeeping: which worker grades which sheet, and what each answer came to."""
 
-    def __init__(self, key_source: str, sources: list[str], jobs: int, limits: Limits, worker: Callable[..., None]):
-        self.key_source, self.sources, self.limits, self.worker = key_source, sources, limits, worker
+    def __init__(self, key_source: str | Key, sources: list[str], jobs: int, limits: Limits, worker: Callable[..., None],
+                 *, start_method: str | None = None, loaders: Sequence[SheetLoader] | None = None):
+        self.key_source, self.sources, self.limits, self.worker, self.loaders = key_source, sources, limits, worker, loaders
         self.decided: dict[int, dict[str, str]] = {i: {} for i in range(len(sources))}  # settled by the parent
         self.pending = list(range(len(sources) - 1, -1, -1))  # a stack: pop() hands sheets out in order
         self.reports: dict[int, Report] = {}
         self.unreadable: dict[int, Unreadable] = {}
         methods = multiprocessing.get_all_start_methods()
-        self.context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+        if start_method is None:
+            start_method = "forkserver" if "forkserver" in methods else "spawn"
+        self.context = multiprocessing.get_context(start_method)
         self.slots = [self._start() for _ in range(min(jobs, len(sources)))]
 
     def _start(self) -> _Slot:
         parent, child = self.context.Pipe()
-        process = self.context.Process(target=self.worker, args=(child, self.key_source, self.limits), daemon=True)
+        args = (child, self.key_source, self.limits) + ((self.loaders,) if self.loaders is not None else ())
+        process = self.context.Process(target=self.worker, args=args, daemon=True)
         process.start()
         child.close()
         return _Slot(process, parent)
 
     def assign(self, slot: _Slot) -> None:
-        slot.job, slot.question = None, None
+        slot.job, slot.question, slot.reading = None, None, False
         if self.pending:
             index = self.pending.pop()
             slot.job, slot.since = index, time.monotonic()
@@ -190,6 +255,9 @@ class _Scheduler:
         if kind == "answer":
             slot.question, slot.since = payload, time.monotonic()
             return False
+        if kind == "reading":
+            slot.reading, slot.since = True, time.monotonic()
+            return False
         if kind == "report":
             self.reports[index] = payload
         else:
@@ -206,6 +274,8 @@ class _Scheduler:
             if not slot.process.is_alive():
                 self.replace(slot, "crashed the worker")
             elif slot.question is not None and now - slot.since > self.limits.hard_seconds:
+                self.replace(slot, f"took longer than {self.limits.hard_seconds:g} s; the worker was stopped")
+            elif slot.question is None and slot.reading and now - slot.since > self.limits.hard_seconds:
                 self.replace(slot, f"took longer than {self.limits.hard_seconds:g} s; the worker was stopped")
             elif slot.question is None and now - slot.since > self.limits.startup_seconds:
                 self.replace(slot, f"was not read within {self.limits.startup_seconds:g} s; the worker was stopped")
@@ -224,6 +294,20 @@ class _Scheduler:
         fresh = self._start()
         slot.process, slot.conn = fresh.process, fresh.conn
         self.assign(slot)
+
+    def run(self, progress: Callable[[int, int], None] | None = None) -> None:
+        """Hand out every sheet and collect every result; the workers are stopped whatever happens."""
+        try:
+            for slot in self.slots:
+                self.assign(slot)
+            while self.busy:
+                ready = wait([slot.conn for slot in self.slots if slot.job is not None], timeout=0.2)
+                for slot in list(self.slots):
+                    if slot.job is not None and slot.conn in ready and self.receive(slot) and progress is not None:
+                        progress(self.finished, len(self.sources))
+                self.police()
+        finally:
+            self.close()
 
     def close(self) -> None:
         for slot in self.slots:
@@ -253,23 +337,40 @@ def grade_batch(
     """
     key = load_key(key_source)  # fail early, in the parent, on a bad key
     if jobs < 1:
-        raise UsageError(f"--jobs must be at least 1, got {jobs}")
+        raise ValueError(f"jobs must be at least 1, got {jobs}")
     sources = [str(s) for s in sheets]
     scheduler = _Scheduler(str(key_source), sources, jobs, limits, worker or run_worker)
-    try:
-        for slot in scheduler.slots:
-            scheduler.assign(slot)
-        while scheduler.busy:
-            ready = wait([slot.conn for slot in scheduler.slots if slot.job is not None], timeout=0.2)
-            for slot in list(scheduler.slots):
-                if slot.job is not None and slot.conn in ready and scheduler.receive(slot) and progress is not None:
-                    progress(scheduler.finished, len(sources))
-            scheduler.police()
-    finally:
-        scheduler.close()
+    scheduler.run(progress)
     by_source = lambda item: sources[item[0]]  # noqa: E731
     return Batch(
         key=key,
         reports=tuple(report for _, report in sorted(scheduler.reports.items(), key=by_source)),
         unreadable=tuple(u for _, u in sorted(scheduler.unreadable.items(), key=by_source)),
     )
+
+
+def grade_isolated(
+    key_source: str | Key,
+    loaders: Sequence[SheetLoader],
+    sources: Sequence[str],
+    *,
+    limits: Limits = Limits(),
+) -> tuple[Report | Unreadable, ...]:
+    """Grade a few sheets (read by ``loaders``, named by ``sources``) in one forked worker, in order.
+
+    The guarantees of a batch (soft, memory and hard limits per answer, and per sheet read) for the
+    single-sheet paths. Where ``fork`` is missing, a ``forkserver`` or ``spawn`` worker reads the
+    sheets from their paths instead (``key_source`` must then be a path or a built-in name).
+    """
+    sources = [str(s) for s in sources]
+    if not sources:
+        return ()
+    forked = "fork" in multiprocessing.get_all_start_methods()
+    if forked:
+        _warm_up()  # once, here: every worker forked from now on starts warm
+    elif isinstance(key_source, Key):
+        raise ValueError("without fork, grade_isolated needs the key's path or name")
+    scheduler = _Scheduler(key_source, sources, 1, limits, run_worker,
+                           start_method="fork" if forked else None, loaders=list(loaders) if forked else None)
+    scheduler.run()
+    return tuple(scheduler.reports[i] if i in scheduler.reports else scheduler.unreadable[i] for i in range(len(sources)))

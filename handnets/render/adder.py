@@ -12,6 +12,7 @@ from rich.text import Text
 
 from handnets.exact import format_fraction
 from handnets.render.checks import render_checks
+from handnets.render.text import clean
 from handnets.threshold.check import AdderCheck, Trace
 from handnets.threshold.network import ThresholdRNN
 from handnets.threshold.prove import Counterexample, Proof
@@ -178,7 +179,7 @@ def render_many(results) -> Table:
     table.add_column("shortest counterexample / problem", ratio=1)
     for path, result, error in results:
         if result is None:
-            table.add_row(Text(path), Text("unreadable", style="bold yellow"), "", "", Text(error))
+            table.add_row(Text(clean(path)), Text("unreadable", style="bold yellow"), "", "", Text(clean(error)))
             continue
         proof = result.proof
         cx = proof.counterexample
@@ -194,7 +195,7 @@ def render_many(results) -> Table:
             detail = proof.limit_note + ("" if found is None else f"; wrong on {found.failures:,} pairs of length {found.length}")
         if not result.methods_agree:
             detail = "proof and enumeration DISAGREE: a bug in handnets"
-        table.add_row(Text(path), verdict, _f(proof.margin), str(len(proof.reachable)), detail)
+        table.add_row(Text(clean(path)), verdict, _f(proof.margin), str(len(proof.reachable)), detail)
     return table
 
 

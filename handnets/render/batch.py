@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import re
+import unicodedata
 from typing import Any
 
 from rich.console import Group
@@ -14,7 +16,8 @@ from rich.text import Text
 from handnets.grading.analytics import Analytics
 from handnets.grading.batch import Batch
 from handnets.grading.grade import Report
-from handnets.render.grading import json_number, format_score, report_json
+from handnets.render.grading import format_score, json_number, report_json
+from handnets.render.text import clean, csv_cell, escape_filename, json_safe
 
 __all__ = [
     "format_grades_csv",
@@ -28,39 +31,52 @@ __all__ = [
 
 
 def student_filenames(reports: tuple[Report, ...]) -> list[str]:
-    """A safe, unique file name per report: the student id with unsafe characters replaced."""
+    """A file name per report, unique by construction and reversible to the student.
+
+    The student id is escaped (``render.text.escape_filename``: any name is representable, nothing is
+    dropped), and the second, third ... report of the same student (compared without case, as
+    case-insensitive file systems do) gets ``~2``, ``~3``: ``~`` never appears in an escaped id, so
+    ``dup``, ``dup`` and ``dup-2`` become ``dup.json``, ``dup~2.json`` and ``dup-2.json``.
+    """
     names: list[str] = []
     seen: dict[str, int] = {}
     for report in reports:
-        base = re.sub(r"[^A-Za-z0-9._-]", "_", report.student).strip("._") or "student"
-        count = seen.get(base.lower(), 0)
-        seen[base.lower()] = count + 1
-        names.append(f"{base}.json" if count == 0 else f"{base}-{count + 1}.json")
+        base = escape_filename(report.student)
+        if len(base.encode("utf-8")) > _MAX_NAME_BYTES:  # only ever an escaped 200-character id
+            digest = hashlib.sha256(base.encode("utf-8")).hexdigest()[:12]
+            cut = base.encode("utf-8")[: _MAX_NAME_BYTES - 15].decode("utf-8", "ignore")
+            base = re.sub(r"%[0-9A-F]?$", "", cut) + f"~h{digest}"  # never end inside an escape
+        folded = unicodedata.normalize("NFC", base).casefold()
+        count = seen.get(folded, 0) + 1
+        seen[folded] = count
+        names.append(f"{base}.json" if count == 1 else f"{base}~{count}.json")
     return names
 
 
+_MAX_NAME_BYTES = 200
+
+
 def format_grades_csv(batch: Batch) -> str:
-    """One row per student (unreadable sheets too, with the reason), one column per question, the total."""
+    """One row per student (unreadable sheets too, with the reason), one column per question, the total.
+
+    Every cell goes through ``csv_cell``: no cell can start a formula or carry a control character.
+    """
     ids = [q.id for q in batch.key.questions]
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["student", "source", *ids, "total", "max_score", "status"])
+    rows: list[list[str]] = [["student", "source", *ids, "total", "max_score", "status"]]
     for report in batch.reports:
         scores = {v.id: format_score(v.score) for v in report.verdicts}
-        writer.writerow([_cell(report.student), report.source, *(scores[i] for i in ids), format_score(report.score),
-                         format_score(report.max_score), "graded"])
+        rows.append([report.student, report.source, *(scores[i] for i in ids), format_score(report.score),
+                     format_score(report.max_score), "graded"])
     for item in batch.unreadable:
-        writer.writerow(["", item.source, *([""] * len(ids)), "", format_score(batch.key.max_score), f"unreadable: {item.reason}"])
+        rows.append(["", item.source, *([""] * len(ids)), "", format_score(batch.key.max_score), f"unreadable: {item.reason}"])
+    writer.writerows([csv_cell(cell) for cell in row] for row in rows)
     return buffer.getvalue()
 
 
-def _cell(text: str) -> str:
-    # a spreadsheet would run a cell starting with = + - @ as a formula
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
-
-
 def summary_json(batch: Batch, analytics: Analytics) -> dict[str, Any]:
-    return {
+    return json_safe({
         "key": batch.key.name,
         "students": len(batch.reports),
         "unreadable": [{"source": u.source, "reason": u.reason} for u in batch.unreadable],
@@ -95,7 +111,7 @@ def summary_json(batch: Batch, analytics: Analytics) -> dict[str, Any]:
              "submitted": r.submitted, "reason": r.reason}
             for r in analytics.review
         ],
-    }
+    })
 
 
 def gradescope_json(report: Report) -> dict[str, Any]:
@@ -118,21 +134,21 @@ def gradescope_json(report: Report) -> dict[str, Any]:
                 "visibility": "visible",
             }
         )
-    return {"score": json_number(report.score), "tests": tests, "output": f"graded against key {report.key}", "visibility": "visible"}
+    return json_safe({"score": json_number(report.score), "tests": tests, "output": f"graded against key {report.key}", "visibility": "visible"})
 
 
 def gradescope_error_json(message: str) -> dict[str, Any]:
     """A valid results file when the submission could not be graded at all."""
-    return {"score": 0, "tests": [], "output": f"Your submission could not be graded: {message}", "visibility": "visible"}
+    return json_safe({"score": 0, "tests": [], "output": f"Your submission could not be graded: {message}", "visibility": "visible"})
 
 
 def render_batch(batch: Batch, analytics: Analytics, *, pairs: int = 10) -> Group:
     """The terminal summary: per-question figures, common mistakes, unreadable sheets, shared answers."""
-    table = Table(title=f"{len(batch.reports)} sheets graded against {batch.key.name}", title_justify="left")
+    table = Table(title=Text(clean(f"{len(batch.reports)} sheets graded against {batch.key.name}")), title_justify="left")
     for column in ("question", "mean", "correct", "incorrect", "invalid", "undecided", "missing", "manual"):
         table.add_column(column, justify="left" if column == "question" else "right")
     for q in analytics.questions:
-        table.add_row(q.question, f"{float(q.mean_score):.2f} / {format_score(q.max_score)}",
+        table.add_row(Text(clean(q.question)), f"{float(q.mean_score):.2f} / {format_score(q.max_score)}",
                       *(f"{float(q.share(v)):.0%}" for v in ("correct", "incorrect", "invalid", "undecided", "missing", "manual")))
     parts: list[Any] = [table]
     mistakes = Table(title="Most common wrong answers (grouped by meaning)", title_justify="left")
@@ -142,7 +158,7 @@ def render_batch(batch: Batch, analytics: Analytics, *, pairs: int = 10) -> Grou
     mistakes.add_column("example")
     for q in analytics.questions:
         for wrong in q.common_wrong[:3]:
-            mistakes.add_row(q.question, str(wrong.count), wrong.note, Text(wrong.example[:70]))
+            mistakes.add_row(Text(clean(q.question)), str(wrong.count), Text(clean(wrong.note)), Text(clean(wrong.example[:70])))
     if mistakes.row_count:
         parts.append(mistakes)
     if batch.unreadable:
@@ -150,7 +166,7 @@ def render_batch(batch: Batch, analytics: Analytics, *, pairs: int = 10) -> Grou
         unreadable.add_column("sheet")
         unreadable.add_column("reason")
         for item in batch.unreadable:
-            unreadable.add_row(Text(item.source), Text(item.reason))
+            unreadable.add_row(Text(clean(item.source)), Text(clean(item.reason, lines=True)))
         parts.append(unreadable)
     if analytics.pairs:
         sharing = Table(title="Shared uncommon wrong answers (answer-sharing report)", title_justify="left")
@@ -159,13 +175,13 @@ def render_batch(batch: Batch, analytics: Analytics, *, pairs: int = 10) -> Grou
         sharing.add_column("rarity", justify="right")
         sharing.add_column("questions")
         for pair in analytics.pairs[:pairs]:
-            sharing.add_row(Text(" & ".join(pair.students)), str(len(pair.shared)), f"{pair.rarity:.2f}",
-                            ", ".join(s.question for s in pair.shared))
+            sharing.add_row(Text(clean(" & ".join(pair.students))), str(len(pair.shared)), f"{pair.rarity:.2f}",
+                            Text(clean(", ".join(s.question for s in pair.shared))))
         parts.append(sharing)
     return Group(*parts)
 
 
 def report_files(batch: Batch) -> dict[str, dict[str, Any]]:
     """students/<name>.json: the single-sheet schema for each graded sheet."""
-    return {name: report_json(report) for name, report in zip(student_filenames(batch.reports), batch.reports)}
+    return {name: json_safe(report_json(report)) for name, report in zip(student_filenames(batch.reports), batch.reports)}
 

@@ -1,11 +1,14 @@
 """Render grading results: a rich report per sheet, the JSON schema, and blank answer-sheet templates.
 
-Student text is never interpreted as rich markup: it goes into ``Text`` objects (or through
-``rich.markup.escape``), because answers contain ``[``.
+Text from a sheet or a key (student names, sources, ids, notes, feedback, answers) is never
+interpreted as rich markup and never sends control characters: it goes into ``Text(clean(...))``
+(``handnets.render.text``), because answers contain ``[`` and file names contain ``ESC``.
 """
 
 from __future__ import annotations
 
+import json
+import re
 from fractions import Fraction
 from typing import Any
 
@@ -16,6 +19,7 @@ from rich.text import Text
 from handnets.exact import format_fraction
 from handnets.grading.grade import Report, Verdict
 from handnets.grading.key import Key, Question
+from handnets.render.text import clean, json_safe
 
 __all__ = ["render_report", "render_verdict", "report_json", "verdict_json", "format_score", "format_template", "json_number", "render_key_check"]
 
@@ -51,32 +55,32 @@ def render_verdict(verdict: Verdict) -> Table:
     head.append(verdict.verdict.upper(), style=_STYLES[verdict.verdict])
     head.append(f"  {format_score(verdict.score)} / {format_score(verdict.max_score)}")
     if verdict.note not in (verdict.verdict, "correct"):
-        head.append(f"  [{verdict.note}]", style="dim")
-    table.add_row(verdict.id, head)
+        head.append(f"  [{clean(verdict.note)}]", style="dim")
+    table.add_row(Text(clean(verdict.id)), head)
     if verdict.submitted:
-        table.add_row("answer", Text(verdict.submitted))
+        table.add_row("answer", Text(clean(verdict.submitted, lines=True)))
     if verdict.read_as is not None and verdict.read_as.plain and verdict.read_as.plain != verdict.submitted:
-        table.add_row("read as", Text(verdict.read_as.plain))
+        table.add_row("read as", Text(clean(verdict.read_as.plain, lines=True)))
     if verdict.read_as is not None and verdict.read_as.pretty and "\n" in verdict.read_as.pretty:
-        table.add_row("", Text(verdict.read_as.pretty))
+        table.add_row("", Text(clean(verdict.read_as.pretty, lines=True)))
     if verdict.feedback and verdict.feedback != "correct":
-        table.add_row("feedback", Text(verdict.feedback))
+        table.add_row("feedback", Text(clean(verdict.feedback, lines=True)))
     return table
 
 
 def render_report(report: Report) -> Group:
     """The whole sheet: a summary table, then each question that needs the student's attention in detail."""
-    summary = Table(title=f"{report.student}  ({report.source}, key {report.key})", title_justify="left")
+    summary = Table(title=Text(clean(f"{report.student}  ({report.source}, key {report.key})")), title_justify="left")
     summary.add_column("question")
     summary.add_column("verdict")
     summary.add_column("score", justify="right")
     summary.add_column("note")
     for verdict in report.verdicts:
         summary.add_row(
-            verdict.id,
+            Text(clean(verdict.id)),
             Text(verdict.verdict, style=_STYLES[verdict.verdict]),
             f"{format_score(verdict.score)} / {format_score(verdict.max_score)}",
-            Text(verdict.note, style="dim"),
+            Text(clean(verdict.note), style="dim"),
         )
     summary.add_section()
     summary.add_row("total", "", f"{format_score(report.score)} / {format_score(report.max_score)}", "", style="bold")
@@ -85,7 +89,7 @@ def render_report(report: Report) -> Group:
         if verdict.verdict not in ("missing",):
             parts.append(render_verdict(verdict))
     if report.unknown_answers:
-        parts.append(Text("answers to questions the key does not have (ignored): " + ", ".join(report.unknown_answers), style="yellow"))
+        parts.append(Text(clean("answers to questions the key does not have (ignored): " + ", ".join(report.unknown_answers)), style="yellow"))
     return Group(*parts)
 
 
@@ -141,12 +145,20 @@ _VOCABULARY_NOTE = """\
 
 
 def _comment(text: str) -> str:
-    return "\n".join("# " + line if line else "#" for line in text.splitlines())
+    """TOML comment lines: every line of ``text`` (a title or prompt with newlines too), control characters shown."""
+    return "\n".join("# " + line if line else "#" for line in clean(text, lines=True).replace("\t", " ").split("\n"))
+
+
+def _toml_key(name: str) -> str:
+    """A key as TOML writes it: bare when it can be, else quoted (``"lstm.cbar_t"``)."""
+    if re.fullmatch(r"[A-Za-z0-9_-]+", name):
+        return name
+    return json.dumps(json_safe(name))  # a JSON string of scalar values is a valid TOML basic string
 
 
 def format_template(key: Key) -> str:
     """A blank answer sheet for ``key``: every prompt as a comment, an example of accepted syntax per type."""
-    lines = [f"# Answer sheet for: {key.title}", "", '# student = "your id"   # optional: defaults to the file name', "", _VOCABULARY_NOTE, "[answers]"]
+    lines = [_comment(f"Answer sheet for: {key.title}"), "", '# student = "your id"   # optional: defaults to the file name', "", _VOCABULARY_NOTE, "[answers]"]
     adder: Question | None = None
     for question in key.questions:
         if question.type == "adder":
@@ -155,15 +167,15 @@ def format_template(key: Key) -> str:
         lines.append("")
         lines.append(_comment(f"{question.prompt} ({format_score(question.points)} points)"))
         if question.vocabulary:
-            lines.append(f"# names you may use: {', '.join(question.vocabulary)}")
-        example = _EXAMPLES[question.type].format(id=f'"{question.id}"', choices=", ".join(question.options.choices))
-        lines.append("# " + example)
+            lines.append(_comment(f"names you may use: {', '.join(question.vocabulary)}"))
+        example = _EXAMPLES[question.type].format(id=json.dumps(json_safe(question.id)), choices=", ".join(question.options.choices))
+        lines.append(_comment(example))
     if adder is not None:
         lines += [
             "",
             _comment(f"{adder.prompt} ({format_score(adder.points)} points)"),
             "# (uncomment the table and fill it in; numbers may be ints, decimals or \"p/q\" strings)",
-            f"# [answers.{adder.id}]",
+            f"# [answers.{_toml_key(adder.id)}]",
             '# threshold = "ge"            # optional: "ge" (step(0) = 1) or "gt" (step(0) = 0)',
             "# W_xh = [[0, 0], [0, 0], [0, 0]]",
             "# W_hh = [[0, 0, 0], [0, 0, 0], [0, 0, 0]]",
