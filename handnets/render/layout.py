@@ -262,7 +262,7 @@ def fit_pretty(expr: sympy.Basic, width: int) -> tuple[Line, ...] | None:
 
     >>> x, y, z = sympy.symbols("x y z")
     >>> [line.rows for line in fit_pretty(x * y + y * z + z * x, 10)]
-    [('x⋅y',), ('  ↳ + x⋅z',), ('  ↳ + y⋅z',)]
+    [('x⋅y + x⋅z',), ('  ↳ + y⋅z',)]
     """
     with _unicode():
         printer = _printer()
