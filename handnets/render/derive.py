@@ -3,6 +3,9 @@
 LaTeX follows the homework sets: ``c_t`` prints as ``c^{(t)}``, ``c_prev`` as ``c^{(t-1)}``, ``cbar_t``
 as ``\\overline{c^{(t)}}``, ``c_t_3`` (three steps back) as ``c^{(t-3)}``, ``sigmoid`` as ``\\sigma``,
 and the vector form's elementwise products as ``\\odot``.
+
+The rich panel lays every formula out for the width it is printed at (``render/layout.py``): an equation
+too wide is broken between terms and continued on a ``↳`` line, never cropped at the panel's edge.
 """
 
 from __future__ import annotations
