@@ -1,4 +1,4 @@
-"""Rendering derivations: the rich panel, homework LaTeX, the JSON shape, the proofs/ document."""
+"""Rendering derivations: the rich panel (wide and narrow), homework LaTeX, the JSON shape, the proofs/ document."""
 
 from __future__ import annotations
 
@@ -24,9 +24,9 @@ def _demo(passed: bool = True) -> Derivation:
     )
 
 
-def _text(renderable) -> str:
+def _text(renderable, width: int = 100) -> str:
     buffer = io.StringIO()
-    Console(file=buffer, width=100, color_system=None).print(renderable)
+    Console(file=buffer, width=width, color_system=None).print(renderable)
     return buffer.getvalue()
 
 
@@ -50,6 +50,37 @@ GOLDEN = """\
 
 def test_render_derivation_golden():
     assert _text(render_derivation(_demo())) == GOLDEN
+
+
+def _wide() -> Derivation:
+    rhs = S["dL_dh_t"] + S["gbar_next"] * S["w_hg"] * (1 - S["g_next"] ** 2) + sum(
+        S[f"{g}bar_next"] * S[f"{g}_next"] * S[f"w_h{g}"] * (1 - S[f"{g}_next"]) for g in "io"
+    )
+    working = Step("chain rule over the nodes that read h_t", S["hbar_t"], rhs)
+    equation = Equation("hbar_t", rhs, (working, Step("result", S["hbar_t"], rhs)))
+    return Derivation("wide", "A wide one", "hbar_t, too wide for the panel.", (equation,), ())
+
+
+GOLDEN_NARROW = """\
+╭───────────────── A wide one ─────────────────╮
+│ hbar_t, too wide for the panel.              │
+│                                              │
+│ hbar_t =                                     │
+│                      ⎛         2⎞            │
+│ dL_dh_t + g̅ₙₑₓₜ⋅w_hg⋅⎝1 - gₙₑₓₜ ⎠            │
+│   ↳ + iₙₑₓₜ⋅i̅ₙₑₓₜ⋅wₕᵢ⋅(1 - iₙₑₓₜ)            │
+│   ↳ + oₙₑₓₜ⋅o̅ₙₑₓₜ⋅wₕₒ⋅(1 - oₙₑₓₜ)            │
+│   chain rule over the nodes that read h_t:   │
+│     hbar_t = dL_dh_t                         │
+│       ↳ + gbar_next*w_hg*(1 - g_next**2)     │
+│       ↳ + i_next*ibar_next*w_hi*(1 - i_next) │
+│       ↳ + o_next*obar_next*w_ho*(1 - o_next) │
+╰──────────────────────────────────────────────╯
+"""
+
+
+def test_render_derivation_breaks_a_wide_equation_between_terms():
+    assert _text(render_derivation(_wide()), width=48) == GOLDEN_NARROW
 
 
 def test_render_derivation_failed_check_shows_fail():
@@ -99,3 +130,14 @@ def test_proof_document_is_deterministic_and_has_the_evidence():
     assert name == "lstm.md"
     assert text == proof_document(derive_lstm())[1]
     assert "## Evidence" in text and "| PASS |" in text and r"\overline{c^{(t)}}" in text
+
+
+def test_render_derivation_title_wider_than_the_panel_moves_inside():
+    derivation = Derivation("demo", "A title far too long to sit in the top border", "Short.", (), ())
+    assert _text(render_derivation(derivation), width=30) == (
+        "╭────────────────────────────╮\n"
+        "│ A title far too long to    │\n"
+        "│ sit in the top border      │\n"
+        "│ Short.                     │\n"
+        "╰────────────────────────────╯\n"
+    )

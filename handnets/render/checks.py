@@ -21,8 +21,9 @@ def render_checks(checks: Iterable[Check], *, title: str | None = None) -> Table
     """One row per check: verdict, claim, method, detail."""
     table = Table(title=title, show_header=True, header_style="bold", expand=False)
     table.add_column("", no_wrap=True)
-    table.add_column("check")
-    table.add_column("evidence")
+    # words wrap at spaces; fold only a word longer than its column, never cut it off with an ellipsis
+    table.add_column("check", overflow="fold")
+    table.add_column("evidence", overflow="fold")
     for check in checks:
         claim = Text(check.name, style="" if check.passed else "red")
         evidence = Text(check.method)
@@ -35,10 +36,10 @@ def render_checks(checks: Iterable[Check], *, title: str | None = None) -> Table
 def render_summary(results: Sequence[Any]) -> Table:
     """The closing table of ``python -m handnets.verify``: one row per section."""
     table = Table(title="handnets.verify", show_header=True, header_style="bold")
-    table.add_column("section")
-    table.add_column("checks", justify="right")
-    table.add_column("failed", justify="right")
-    table.add_column("seconds", justify="right")
+    table.add_column("section", overflow="fold")
+    table.add_column("checks", justify="right", no_wrap=True)
+    table.add_column("failed", justify="right", no_wrap=True)
+    table.add_column("seconds", justify="right", no_wrap=True)
     table.add_column("", no_wrap=True)
     total = failed_total = 0
     for result in results:

@@ -14,6 +14,7 @@ from handnets.cnn.resnet import ResNetBlock
 from handnets.cnn.spec import Pipeline
 from handnets.exact import format_fraction
 from handnets.render.checks import render_checks
+from handnets.render.layout import MARK, PlainFormula
 
 __all__ = [
     "matrix_text",
@@ -81,14 +82,14 @@ def render_step(step: Step) -> Group:
     window_width = max(len(line) for c in step.cells for line in matrix_text(c.window).splitlines())
     if step.op == "conv":
         product_width = max(len(line) for c in step.cells for line in matrix_text(c.products).splitlines())
-        # the matrices keep their width; the sum column is the one that wraps on a narrow terminal
+        # the matrices keep their width; the sum column is the one that breaks (at a +) on a narrow terminal
         work.add_column("window", no_wrap=True, min_width=window_width)
         work.add_column("window x kernel", no_wrap=True, min_width=product_width)
-        work.add_column("sum", ratio=1, overflow="fold")
+        work.add_column("sum", ratio=1)
         for cell in step.cells:
             terms = " + ".join(f"({format_fraction(v)})" for row in cell.products for v in row)
             bias = f" + ({format_fraction(step.bias)})" if step.bias else ""
-            work.add_row(_cell(symbol, cell), Text(matrix_text(cell.window)), Text(matrix_text(cell.products)), Text(f"{terms}{bias}\n= {format_fraction(cell.value)}"))
+            work.add_row(_cell(symbol, cell), Text(matrix_text(cell.window)), Text(matrix_text(cell.products)), Group(PlainFormula(terms + bias, later=f"{MARK} "), Text(f"= {format_fraction(cell.value)}")))
     elif step.op in ("maxpool", "avgpool"):
         work.add_column("window", no_wrap=True, min_width=window_width)
         work.add_column("max" if step.op == "maxpool" else "mean")

@@ -3,6 +3,9 @@
 LaTeX follows the homework sets: ``c_t`` prints as ``c^{(t)}``, ``c_prev`` as ``c^{(t-1)}``, ``cbar_t``
 as ``\\overline{c^{(t)}}``, ``c_t_3`` (three steps back) as ``c^{(t-3)}``, ``sigmoid`` as ``\\sigma``,
 and the vector form's elementwise products as ``\\odot``.
+
+The rich panel lays every formula out for the width it is printed at (``render/layout.py``): an equation
+too wide is broken between terms and continued on a ``↳`` line, never cropped at the panel's edge.
 """
 
 from __future__ import annotations
@@ -11,14 +14,19 @@ import re
 from typing import Any
 
 import sympy
-from rich.console import Group, RenderableType
+from rich.cells import cell_len
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.markup import escape
+from rich.measure import Measurement
+from rich.padding import Padding
 from rich.panel import Panel
+from rich.table import Table
 from rich.text import Text
 from sympy.printing.latex import LatexPrinter
 
 from handnets.derive.model import Derivation, Equation
 from handnets.render.checks import render_checks
+from handnets.render.layout import CONTINUE, PlainFormula, PrettyFormula
 
 __all__ = ["symbol_latex", "latex", "equation_latex", "render_derivation", "render_section", "derivation_json", "proof_document"]
 
@@ -126,20 +134,43 @@ def _hadamard(derivation: Derivation) -> bool:
 
 
 def _equation_block(equation: Equation) -> Group:
-    parts: list[RenderableType] = [Text(f"{equation.name} =", style="bold cyan"), _pretty(equation.rhs)]
+    parts: list[RenderableType] = [Text(f"{equation.name} =", style="bold cyan"), PrettyFormula(equation.rhs, plain=_text(equation.rhs))]
     if equation.note:
         parts.append(Text(equation.note, style="italic"))
-    if len(equation.steps) > 1:
-        lines = [f"  {step.reason}: {_text(step.lhs)} = {_text(step.rhs)}" for step in equation.steps[:-1]]
-        parts.append(Text("\n".join(lines), style="dim"))
+    for step in equation.steps[:-1]:  # the last step is the result, printed above
+        parts.append(_Working(step.reason, f"{_text(step.lhs)} = {_text(step.rhs)}"))
     return Group(*parts)
 
 
-PRETTY_COLUMNS = 88  # sympy breaks long formulas itself, so rich never wraps a 2-D formula mid-glyph
+class _Working:
+    """One step of working, ``  reason: lhs = rhs``; too wide, the reason on its own line and the
+    equation under it, broken at operators."""
+
+    def __init__(self, reason: str, equation: str):
+        self.reason, self.equation = reason, equation
+
+    @property
+    def _one_line(self) -> str:
+        return f"  {self.reason}: {self.equation}"
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        if cell_len(self._one_line) <= options.max_width:
+            yield Text(self._one_line, style="dim", no_wrap=True)
+            return
+        yield Padding(Text(self.reason + ":", style="dim"), (0, 0, 0, 2))
+        yield PlainFormula(self.equation, first="    ", later="    " + CONTINUE, style="dim")
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        return Measurement(min(cell_len(self._one_line), 24), cell_len(self._one_line)).clamp(max_width=options.max_width)
 
 
-def _pretty(expr: sympy.Basic) -> Text:
-    return Text(sympy.pretty(expr, use_unicode=True, wrap_line=True, num_columns=PRETTY_COLUMNS), no_wrap=True, overflow="ignore")
+def _bullet(note: str) -> Table:
+    """``· note``, the note's wrapped lines indented under its first word."""
+    grid = Table.grid()
+    grid.add_column(no_wrap=True)
+    grid.add_column(overflow="fold")
+    grid.add_row(Text("· ", style="dim"), Text(note, style="dim"))
+    return grid
 
 
 _DERIVATIVE = re.compile(r"Derivative\((\w+), (\w+)\)")
@@ -150,19 +181,38 @@ def _text(expr: sympy.Basic) -> str:
     return _DERIVATIVE.sub(r"d\1/d\2", sympy.sstr(expr))
 
 
-def render_derivation(derivation: Derivation) -> Panel:
+def render_derivation(derivation: Derivation) -> RenderableType:
     """One panel: the claim, every equation with its chain-rule working, and the verdict of its checks."""
     parts: list[RenderableType] = [Text(derivation.claim, style="italic")]
-    for note in derivation.notes:
-        parts.append(Text("· " + note, style="dim"))
+    parts += [_bullet(note) for note in derivation.notes]
     for equation in derivation.equations:
         parts.append(Text(""))
         parts.append(_equation_block(equation))
     if derivation.checks:
         parts.append(Text(""))
         parts.append(render_checks(derivation.checks, title="proved before printed"))
-    style = "green" if derivation.passed else "red"
-    return Panel(Group(*parts), title=f"[bold]{escape(derivation.title)}", border_style=style, expand=False)
+    return _TitledPanel(derivation.title, Group(*parts), border_style="green" if derivation.passed else "red")
+
+
+class _TitledPanel:
+    """A panel with its title in the top border, or (too narrow for that) on the first line inside.
+
+    rich crops a border title that is wider than the panel.
+    """
+
+    def __init__(self, title: str, body: RenderableType, *, border_style: str):
+        self.title, self.body, self.border_style = title, body, border_style
+
+    def _panel(self, width: int) -> Panel:
+        if cell_len(self.title) + 6 <= width:  # the corners, a rule each side, a space each side
+            return Panel(self.body, title=f"[bold]{escape(self.title)}", border_style=self.border_style, expand=False)
+        return Panel(Group(Text(self.title, style="bold"), self.body), border_style=self.border_style, expand=False)
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        yield self._panel(options.max_width)
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        return Measurement.get(console, options, self._panel(options.max_width))
 
 
 def render_section(derivation: Derivation) -> RenderableType:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import sympy
-from rich.console import Group
+from rich.console import Group, RenderableType
 from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
@@ -13,6 +13,7 @@ from rich.text import Text
 from handnets.params.formulas import SIZE_MEANINGS
 from handnets.params.model import Row, Summary
 from handnets.render.checks import render_checks
+from handnets.render.layout import MARK, PlainFormula
 
 __all__ = [
     "format_shape",
@@ -64,20 +65,25 @@ def _layer_label(row: Row) -> Text:
 def render_summary(summary: Summary, *, title: str | None = None) -> Group:
     """The model as Keras prints it, plus the closed form of each layer's count and the totals."""
     table = Table(title=escape(title or f"{summary.source or 'model'} ({summary.framework} convention)"), header_style="bold")
-    table.add_column("Layer (type)")
+    table.add_column("Layer (type)", overflow="fold")
     table.add_column("Output Shape", no_wrap=True)
     table.add_column("Param #", justify="right", no_wrap=True)
-    table.add_column("Formula")
+    table.add_column("Formula", overflow="fold")
     for row in summary.rows:
         params = row.trainable + row.non_trainable if row.trainable is not None and row.non_trainable is not None else None
-        formula = Text(format_formula(row))
+        formula: list[RenderableType] = [_formula_cell(format_formula(row))]
         sizes = _sizes(row)
         if sizes:
-            formula.append("\n" + sizes, style="dim")
+            formula.append(Text(sizes, style="dim"))
         if row.buffers:
-            formula.append(f"\n+ {row.buffers:,} in buffers (not parameters)", style="dim")
-        table.add_row(_layer_label(row), format_shape(row.output_shape), _count(params), formula)
+            formula.append(Text(f"+ {row.buffers:,} in buffers (not parameters)", style="dim"))
+        table.add_row(_layer_label(row), format_shape(row.output_shape), _count(params), Group(*formula))
     return Group(table, _totals(summary))
+
+
+def _formula_cell(text: str, *, first: str = "") -> PlainFormula:
+    """A formula in a table cell: broken at operators when the column is narrow, never folded mid-name."""
+    return PlainFormula(text, first=first, later=f"{MARK} ")
 
 
 def _totals(summary: Summary) -> Text:
@@ -96,33 +102,33 @@ def _totals(summary: Summary) -> Text:
 def render_terms(summary: Summary) -> Table:
     """Where every term of every formula comes from: tensors, count in named sizes, value, reason."""
     table = Table(title=f"terms ({summary.framework} convention)", header_style="bold")
-    table.add_column("layer")
-    table.add_column("tensors")
-    table.add_column("count", no_wrap=True)
-    table.add_column("value", justify="right")
-    table.add_column("kind")
-    table.add_column("why")
+    table.add_column("layer", overflow="fold")
+    table.add_column("tensors", overflow="fold")
+    table.add_column("count")
+    table.add_column("value", justify="right", no_wrap=True)
+    table.add_column("kind", overflow="fold")
+    table.add_column("why", overflow="fold")
     for row in summary.rows:
         if row.formula is None:
             continue
         for term in row.formula.terms:
             value = row.formula.evaluate(term.count)
-            table.add_row(Text(row.name), Text(term.tensors), Text(sympy.sstr(term.count)), _count(value), term.role.replace("_", "-"), Text(term.why))
+            table.add_row(Text(row.name), Text(term.tensors), _formula_cell(sympy.sstr(term.count)), _count(value), term.role.replace("_", "-"), Text(term.why))
     return table
 
 
 def render_side_by_side(keras: Summary, pytorch: Summary) -> Group:
     """Both conventions for the same layers, one row per layer."""
     table = Table(title=escape(f"{keras.source or 'model'}: Keras and PyTorch conventions"), header_style="bold")
-    table.add_column("Layer (type)")
+    table.add_column("Layer (type)", overflow="fold")
     table.add_column("Output Shape", no_wrap=True)
     table.add_column("Keras formula")
-    table.add_column("Keras", justify="right")
+    table.add_column("Keras", justify="right", no_wrap=True)
     table.add_column("PyTorch formula")
-    table.add_column("PyTorch", justify="right")
+    table.add_column("PyTorch", justify="right", no_wrap=True)
     for left, right in zip(keras.rows, pytorch.rows):
         k_params = None if left.trainable is None else left.trainable + (left.non_trainable or 0)
-        table.add_row(_layer_label(left), format_shape(left.output_shape), Text(format_formula(left)), _count(k_params), Text(format_formula(right)), _count(right.trainable))
+        table.add_row(_layer_label(left), format_shape(left.output_shape), _formula_cell(format_formula(left)), _count(k_params), _formula_cell(format_formula(right)), _count(right.trainable))
     table.add_section()
     table.add_row("Total params", "", "", f"{keras.total:,}", "", f"{pytorch.total:,}")
     table.add_row("Non-trainable / buffers", "", "", f"{keras.non_trainable:,}", "", f"{pytorch.buffers:,}")
@@ -171,8 +177,8 @@ def render_section(report: Any) -> Group:
             continue
         parts.append(render_summary(example.summary, title=example.title))
     unrolled = Table(title="unrolled vanilla RNN 20-128-10", header_style="bold")
-    for column in ("steps", "nodes", "parameter uses", "distinct parameters", "count", "count without sharing"):
-        unrolled.add_column(column, justify="right")
+    for column in ("steps", "nodes", "parameter uses", "tensors reached", "count", "count without sharing"):
+        unrolled.add_column(column, justify="right", overflow="fold")
     for graph in report.unrolled:
         unrolled.add_row(str(graph.steps), str(len(graph.nodes)), str(graph.parameter_uses), ", ".join(p.name for p in graph.reached_parameters()), f"{graph.distinct_count:,}", f"{graph.unshared_count:,}")
     parts.append(unrolled)
@@ -183,12 +189,13 @@ def render_section(report: Any) -> Group:
 
 def _asymptotics_table(results: Any) -> Table:
     table = Table(title="d layers over an H x W image with k channels", header_style="bold")
-    table.add_column("network")
-    table.add_column("connections (exact)")
-    table.add_column("connections", no_wrap=True)
-    table.add_column("sequential steps", no_wrap=True)
+    table.add_column("network", overflow="fold")
+    table.add_column("connections")
+    table.add_column("sequential steps")
     for result in results:
-        table.add_row(result.structure.name, sympy.sstr(sympy.factor(result.connections)), f"O({sympy.sstr(result.connections_order)})", f"{sympy.sstr(result.steps)} = O({sympy.sstr(result.steps_order)})")
+        connections = Group(_formula_cell(sympy.sstr(sympy.factor(result.connections))), _formula_cell(f"O({sympy.sstr(result.connections_order)})", first="= "))
+        steps = Group(_formula_cell(sympy.sstr(result.steps)), _formula_cell(f"O({sympy.sstr(result.steps_order)})", first="= "))
+        table.add_row(Text(result.structure.name), connections, steps)
     return table
 
 
