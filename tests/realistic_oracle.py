@@ -36,7 +36,8 @@ import mpmath
 
 mpmath.mp.dps = 40
 
-__all__ = ["Judgement", "referee", "load_cases", "CORPUS", "EXPRESSION_QUESTIONS", "truth_tables"]
+__all__ = ["Judgement", "referee", "load_cases", "CORPUS", "EXPRESSION_QUESTIONS", "truth_tables", "lstm_run",
+           "weight_gradient", "T", "SEEDS"]
 
 CORPUS = Path(__file__).resolve().parent / "data" / "realistic_answers.toml"
 
@@ -164,6 +165,19 @@ def lstm_run(seed: int, loss: str) -> Run:
         local[t] = (_step_loss(model, t, h + EPS) - _step_loss(model, t, h - EPS)) / (2 * EPS)
     w_xi_step = {t: _nudged(model, t, "w_xi") for t in range(1, T + 1)}
     return Run(model, values, bars, local, w_xi_step)
+
+
+def weight_gradient(seed: int, loss: str, name: str):
+    """dL/dw for one weight shared by every step (all its copies nudged together), by central differences."""
+    model = _model(seed, loss)
+
+    def run(delta):
+        def hook(t, node, value):
+            return value + delta if node == name else value
+
+        return _forward(model, hook)[0]
+
+    return (run(EPS) - run(-EPS)) / (2 * EPS)
 
 
 _SUFFIX = {"_prev2": -2, "_prev": -1, "_t": 0, "_next": 1}
@@ -402,8 +416,12 @@ def _big_o_class(polynomial: str) -> frozenset[tuple[int, ...]]:
 
 def referee(question: str, reference: Any) -> Judgement:
     """The verdict the corpus author's reading of an answer deserves, decided without handnets."""
-    if question in EXPRESSION_QUESTIONS:
-        return _judge_expression(EXPRESSION_QUESTIONS[question], reference)
+    if question in EXPRESSION_QUESTIONS:  # one expression, or every side of an `=` chain
+        for side in reference if isinstance(reference, list) else [reference]:
+            judgement = _judge_expression(EXPRESSION_QUESTIONS[question], side)
+            if judgement.verdict != "correct":
+                return Judgement(judgement.verdict, f"{side}: {judgement.detail}")
+        return judgement
     truth = truth_tables()[question]
     if question.startswith("asymptotics."):
         same = _big_o_class(reference) == _big_o_class(truth)

@@ -13,7 +13,16 @@ from fractions import Fraction
 
 import pytest
 from realistic_figures import judge_case
-from realistic_oracle import EXPRESSION_QUESTIONS, load_cases, referee, truth_tables
+from realistic_oracle import (
+    EXPRESSION_QUESTIONS,
+    SEEDS,
+    T,
+    load_cases,
+    lstm_run,
+    referee,
+    truth_tables,
+    weight_gradient,
+)
 
 from handnets.grading.key import load_key
 
@@ -87,3 +96,41 @@ def test_realistic_corpus_covers_the_key_in_proportion(key):
     assert 0.05 <= verdicts.count("invalid") / len(CASES) <= 0.12
     distinct = {(case["question"], repr(case["answer"])) for case in CASES}
     assert len(distinct) == len(CASES), "a case is repeated"
+
+
+# ------------------------------------------------------------------ the referee can fail, and is right
+
+
+@pytest.mark.parametrize("loss", ["squared", "ce"])
+def test_realistic_referee_step_contributions_sum_to_the_weight_gradient(loss):
+    for seed in SEEDS:
+        run = lstm_run(seed, loss)
+        whole = weight_gradient(seed, loss, "w_xi")
+        assert abs(sum(run.w_xi_step.values()) - whole) < 1e-18 * max(1, abs(whole))
+
+
+@pytest.mark.parametrize("loss", ["squared", "ce"])
+def test_realistic_referee_last_step_error_signal_is_the_local_loss_derivative(loss):
+    for seed in SEEDS:
+        run = lstm_run(seed, loss)
+        assert abs(run.bars[("h", T)] - run.local[T]) < 1e-18
+        assert all(abs(run.bars[(node, T + 1)]) < 1e-18 for node in ("i", "f", "o", "g", "c", "h"))
+
+
+@pytest.mark.parametrize(("question", "reference"), [
+    ("lstm.cbar_t", "(hbar_t*o_t*(1 - tanh(c_t)**2) + cbar_next*f_next)*(1 + 1e-12)"),
+    ("lstm.w_xi_bar", "ibar_t*i_t*(1 - i_t)*x_t + 1e-14"),
+    ("recurrence.c_t_from_c_prev2", "f_t*c_prev + i_t*g_t"),  # true in value, but not in terms of c_prev2
+    ("params.classifier.lstm", ["4*(16*32 + 32*32 + 32)", "6273"]),
+    ("asymptotics.mdrnn.steps", "d*(H + W)"),
+    ("resnet.a_l2", [[0, 0], [1, 2]]),
+])
+def test_realistic_referee_rejects_a_near_miss(question, reference):
+    assert referee(question, reference).verdict == "incorrect"
+
+
+def test_realistic_referee_counts_agree_with_published_figures():
+    truth = truth_tables()
+    assert truth["params.vgg16"] == 138_357_544  # Keras applications' VGG16 summary
+    assert truth["params.classifier.total"] == 30_977  # 16,000 + 6,272 + 8,448 + 257, as Keras' summary counts
+    assert truth["conv.output_shape"] == (28, 28, 8)
