@@ -162,6 +162,8 @@ def report(outcomes: list[Outcome]) -> str:
             got = o.got if not o.credit_problem or o.got != o.expected else f"{o.got} ({o.credit_problem})"
             lines.append(f"  #{o.index:03d} {o.case['question']}: {_short(o.case['answer'])}")
             lines.append(f"       expected {o.expected}, got {got} [{o.case['cls']}]: {_short(o.feedback, 110)}")
+            if o.case.get("note"):
+                lines.append(f"       note: {_short(o.case['note'], 110)}")
     return "\n".join(lines)
 
 
