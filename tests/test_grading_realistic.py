@@ -12,6 +12,8 @@ from __future__ import annotations
 from fractions import Fraction
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from realistic_figures import judge_case
 from realistic_oracle import (
     EXPRESSION_QUESTIONS,
@@ -24,7 +26,8 @@ from realistic_oracle import (
     weight_gradient,
 )
 
-from handnets.grading.key import load_key
+from handnets.grading.grade import judge_answer
+from handnets.grading.key import key_from_mapping, load_key
 
 CASES = load_cases()
 VERDICTS = ("correct", "incorrect", "invalid")
@@ -134,3 +137,34 @@ def test_realistic_referee_counts_agree_with_published_figures():
     assert truth["params.vgg16"] == 138_357_544  # Keras applications' VGG16 summary
     assert truth["params.classifier.total"] == 30_977  # 16,000 + 6,272 + 8,448 + 257, as Keras' summary counts
     assert truth["conv.output_shape"] == (28, 28, 8)
+
+
+# --------------------------------------------------- digit groups, over the space of counts a student may type
+
+_SEPARATORS = st.sampled_from([",", " ", "\u2009", "\u202f", "\u00a0"])  # comma, space, thin, narrow and no-break spaces
+
+
+def _count_question(expected: int):
+    key = key_from_mapping({"questions": [{"id": "count", "type": "integer", "points": 1, "expected": expected}]},
+                           name="counts", source="<test>")
+    return key.question("count")
+
+
+def _grouped(n: int, separator: str) -> str:
+    return f"{n:,}".replace(",", separator)
+
+
+@settings(max_examples=60, deadline=None)
+@given(n=st.integers(1_000, 10**10), separator=_SEPARATORS)
+def test_grading_realistic_digit_groups_of_three_are_one_number(n, separator):
+    assert judge_answer(_count_question(n), _grouped(n, separator)).verdict == "correct"
+    assert judge_answer(_count_question(n + 1), _grouped(n, separator)).verdict == "incorrect"
+
+
+@settings(max_examples=60, deadline=None)
+@given(n=st.integers(1_000, 10**10), separator=_SEPARATORS, data=st.data())
+def test_grading_realistic_misplaced_digit_group_is_invalid_never_another_number(n, separator, data):
+    digits = str(n)
+    cut = data.draw(st.sampled_from([p for p in range(1, len(digits)) if (len(digits) - p) % 3]))
+    verdict = judge_answer(_count_question(n), digits[:cut] + separator + digits[cut:])
+    assert verdict.verdict == "invalid", verdict.feedback
