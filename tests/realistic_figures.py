@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from realistic_oracle import load_cases  # noqa: E402
+from realistic_oracle import CORPUS, load_cases  # noqa: E402
 
 LIMIT_SECONDS = 10
 
@@ -103,11 +103,11 @@ def judge_case(key, case: dict, index: int = 0) -> Outcome:
     return Outcome(case, index, verdict.verdict, score, verdict.feedback)
 
 
-def grade_corpus() -> list[Outcome]:
+def grade_corpus(path: Path = CORPUS) -> list[Outcome]:
     from handnets.grading.key import load_key
 
     key = load_key("homework")
-    return [judge_case(key, case, i) for i, case in enumerate(load_cases())]
+    return [judge_case(key, case, i) for i, case in enumerate(load_cases(path))]
 
 
 def _header() -> str:
@@ -170,8 +170,9 @@ def report(outcomes: list[Outcome]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--branch-free", action="store_true", help="leave out the header naming the code measured")
+    parser.add_argument("--corpus", type=Path, default=CORPUS, help="another corpus in the same format (a held-out set)")
     args = parser.parse_args(argv)
-    outcomes = grade_corpus()
+    outcomes = grade_corpus(args.corpus)
     if not args.branch_free:
         print(_header())
     print(report(outcomes))

@@ -57,9 +57,9 @@ class Judgement:
     detail: str
 
 
-def load_cases() -> list[dict]:
+def load_cases(path: Path = CORPUS) -> list[dict]:
     """The corpus's cases, read as answer sheets are (TOML floats as Decimal)."""
-    with CORPUS.open("rb") as handle:
+    with Path(path).open("rb") as handle:
         return tomllib.load(handle, parse_float=Decimal)["case"]
 
 
