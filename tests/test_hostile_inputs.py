@@ -342,3 +342,21 @@ def test_hostile_conv_spec_is_refused_naming_it(cli, tmp_path, kind):
 def test_hostile_corpus_is_large_enough():
     per_command = len(GENERIC) * 4 + len(GENERIC) - len(_SHEET_ONLY_GENERIC)
     assert per_command + len(SHEETS) + len(WEIGHTS) + len(CODE) >= 120
+
+
+def _shift_register_table(k: int) -> str:
+    """The classic adder plus k - 3 units copying a_t down a chain: right, but 2**(k-3) states."""
+    W_xh = [[1, 1], [1, 1], [1, 1], [1, 0]] + [[0, 0]] * (k - 4)
+    W_hh = [[0, 1, 0] + [0] * (k - 3)] * 3 + [[0] * k] + [[1 if c == r - 1 else 0 for c in range(k)] for r in range(4, k)]
+    b_h = ", ".join(["-0.5", "-1.5", "-2.5"] + ["-0.5"] * (k - 3))
+    return f"[answers.adder]\nW_xh = {W_xh}\nW_hh = {W_hh}\nb_h = [{b_h}]\nW_hy = {[1, -1, 1] + [0] * (k - 3)}\nb_y = -0.5\n"
+
+
+def test_sheet_adder_answer_too_large_to_prove_is_undecided(cli, tmp_path):
+    sheet = tmp_path / "s1.toml"
+    sheet.write_text(_shift_register_table(40), encoding="utf-8")
+    result = _run(cli, "grade", "--key", KEY, str(sheet), "--json")
+    assert result.code == 0 and "Traceback" not in result.err
+    adder = {q["id"]: q for q in json.loads(result.out)["questions"]}["adder"]
+    assert adder["verdict"] == "undecided"
+    assert "not proved, enumeration only" in adder["feedback"]

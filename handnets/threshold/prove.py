@@ -360,28 +360,28 @@ class _IntegerNetwork:
         self.x_columns = [[row[i] for row, _ in hidden] for i in range(n)]  # column i: input i into every unit
         self.h_columns = [[row[n + j] for row, _ in hidden] for j in range(k)]  # column j: unit j into every unit
         self.output_rows = [(row[:-1], row[-1]) for row, _ in output]
-        self.hidden_least: list[int | None] = [None] * k
+        self.hidden_least: list[float | int] = [math.inf] * k  # ints once a transition is seen
         self.output_least: list[int | None] = [None] * len(output)
         self.tight: list[TightSpot] = []
         self.seen_outputs: dict[Bits, Bits] = {}
+        self.recurrent: dict[Bits, list[int]] = {}
 
     def transition(self, h_prev: Bits, x: Symbol) -> tuple[Bits, Bits]:
         """(h, y) after reading ``x`` in state ``h_prev``; margins and tight spots noted on the way."""
-        z = list(self.bias)
+        z = self.recurrent.get(h_prev)
+        if z is None:  # b_h + W_hh h_prev, shared by every input symbol read in state h_prev
+            z = list(self.bias)
+            for hi, column in zip(h_prev, self.h_columns):
+                if hi:
+                    z = [a + b for a, b in zip(z, column)]
+            self.recurrent[h_prev] = z
         for xi, column in zip(x, self.x_columns):
             if xi:
                 z = [a + b * xi for a, b in zip(z, column)]
-        for hi, column in zip(h_prev, self.h_columns):
-            if hi:
-                z = [a + b for a, b in zip(z, column)]
-        least = self.hidden_least
-        for j, zj in enumerate(z):
-            size = -zj if zj < 0 else zj
-            if least[j] is None or size < least[j]:
-                least[j] = size
-            if zj == 0:
-                self.tight.append(TightSpot(f"h{j + 1}", h_prev, tuple(x)))
-        h = tuple(int(zj >= 0) for zj in z) if self.ge else tuple(int(zj > 0) for zj in z)
+        self.hidden_least = [size if size < low else low for size, low in zip(map(abs, z), self.hidden_least)]
+        if 0 in z:
+            self.tight.extend(TightSpot(f"h{j + 1}", h_prev, tuple(x)) for j, zj in enumerate(z) if zj == 0)
+        h = tuple([int(zj >= 0) for zj in z]) if self.ge else tuple([int(zj > 0) for zj in z])
         y = self.seen_outputs.get(h)
         if y is None:
             y = self.seen_outputs[h] = self._output(h)
@@ -400,7 +400,7 @@ class _IntegerNetwork:
         return tuple(y)
 
     def margin(self) -> tuple[Fraction, tuple[TightSpot, ...]]:
-        sizes = [Fraction(least, scale) for least, scale in zip(self.hidden_least, self.hidden_scales) if least is not None]
+        sizes = [Fraction(least, scale) for least, scale in zip(self.hidden_least, self.hidden_scales) if least != math.inf]
         sizes += [Fraction(least, scale) for least, scale in zip(self.output_least, self.output_scales) if least is not None]
         return (min(sizes) if sizes else Fraction(0)), tuple(self.tight)
 
