@@ -143,3 +143,9 @@ def test_big_o_constant_factors_of_any_size_are_dropped(submitted):
 
 def test_big_o_negative_growth_is_different():
     assert judge_big_o(d * H, -d * H).verdict == "different"
+
+
+def test_big_o_huge_power_is_undecided_without_expanding():
+    # expanding (d + H)**(10**6) would need gigabytes: the term count is bounded before anything expands
+    verdict = judge_big_o(d + H, (d + H) ** (10**6))
+    assert verdict.verdict == "undecided"
