@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from handnets.errors import InputError
+from handnets.printable import clean
 
 __all__ = [
     "TomlLimits",
@@ -55,8 +56,7 @@ def display_name(path: str | os.PathLike) -> str:
     >>> display_name(os.fsdecode(b"caf\\xe9.toml")), display_name("a\\x1b[2Jb.toml")
     ('caf\\\\xe9.toml', 'a\\\\x1b[2Jb.toml')
     """
-    text = os.fsencode(os.fspath(path)).decode("utf-8", "backslashreplace")
-    return "".join(ch if ch.isprintable() or ch == " " else ascii(ch)[1:-1] for ch in text)
+    return clean(os.fsdecode(os.fspath(path)))
 
 
 def _kind(mode: int) -> str:

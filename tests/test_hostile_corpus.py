@@ -277,9 +277,9 @@ def _batch_reports(out: Path) -> dict[str, dict]:
 
 def _shown(path: Path) -> str:
     """How a source path is written in the results (control characters and undecodable bytes shown as escapes)."""
-    from handnets.render.text import json_safe
+    from handnets.printable import clean
 
-    return json_safe(str(path))
+    return clean(str(path))
 
 
 @pytest.mark.parametrize("case", _answer_cases(), ids=lambda c: c.id)

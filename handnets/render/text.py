@@ -21,34 +21,9 @@ import re
 import unicodedata
 from typing import Any
 
+from handnets.printable import _visible, clean
+
 __all__ = ["clean", "csv_cell", "json_safe", "escape_filename", "unescape_filename"]
-
-_BIDI = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u2028\u2029"
-_UNSAFE_LINE = re.compile(f"[\x00-\x1f\x7f-\x9f{_BIDI}\ud800-\udfff]")
-_UNSAFE_BLOCK = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{_BIDI}\ud800-\udfff]")  # keeps \t and \n
-
-
-def _visible(match: re.Match[str]) -> str:
-    char = match.group()
-    code = ord(char)
-    if 0xDC80 <= code <= 0xDCFF:  # surrogateescape: the byte the file name really had
-        return f"\\x{code - 0xDC00:02x}"
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
-
-
-def clean(text: str, *, lines: bool = False) -> str:
-    r"""Every unsafe character shown as an escape; ``lines=True`` keeps newlines and tabs.
-
-    >>> clean("a\x1b]52;c;aGk=\x07b")
-    'a\\x1b]52;c;aGk=\\x07b'
-    >>> clean("\u202eevil")
-    '\\u202eevil'
-    >>> clean("two\nlines", lines=True)
-    'two\nlines'
-    """
-    pattern = _UNSAFE_BLOCK if lines else _UNSAFE_LINE
-    return pattern.sub(_visible, text) if pattern.search(text) else text
-
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 

@@ -1,0 +1,48 @@
+"""Text from files shown, never obeyed: control and invisible characters made visible as escapes.
+
+One function, ``clean``, used wherever a name or an answer from a file is printed or stored for
+printing: ``handnets.safeio.display_name`` (the file names that errors and results carry) and
+``handnets.render.text`` (terminals, CSV cells, JSON). Two escapers would show the same name two
+ways, and a result could not be matched to its file.
+
+It shows ``ESC`` (which starts the terminal's OSC 52 clipboard writes, OSC 8 links, ``CSI 2J``
+screen clears), every other C0 and C1 character, DEL, the bidirectional overrides and isolates that
+reorder what is shown (``U+202E``), zero-width and other invisible format characters, line and
+paragraph separators, and lone surrogates (a file name that is not UTF-8, as ``os.listdir`` gives
+it, shown as the byte it really had). Nothing is dropped.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["clean"]
+
+_INVISIBLE = (
+    "\u00ad\u061c\u180e\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
+    "\u2060\u2061\u2062\u2063\u2064\u2066\u2067\u2068\u2069\u2028\u2029\ufeff"
+)
+_UNSAFE_LINE = re.compile(f"[\x00-\x1f\x7f-\x9f{_INVISIBLE}\ud800-\udfff]")
+_UNSAFE_BLOCK = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{_INVISIBLE}\ud800-\udfff]")  # keeps \t and \n
+
+
+def _visible(match: re.Match[str]) -> str:
+    char = match.group()
+    code = ord(char)
+    if 0xDC80 <= code <= 0xDCFF:  # surrogateescape: the byte the file name really had
+        return f"\\x{code - 0xDC00:02x}"
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def clean(text: str, *, lines: bool = False) -> str:
+    r"""Every unsafe character shown as an escape; ``lines=True`` keeps newlines and tabs.
+
+    >>> clean("a\x1b]52;c;aGk=\x07b")
+    'a\\x1b]52;c;aGk=\\x07b'
+    >>> clean("\u202eevil")
+    '\\u202eevil'
+    >>> clean("two\nlines", lines=True)
+    'two\nlines'
+    """
+    pattern = _UNSAFE_BLOCK if lines else _UNSAFE_LINE
+    return pattern.sub(_visible, text) if pattern.search(text) else text
