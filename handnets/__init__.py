@@ -8,7 +8,10 @@ the edge, in ``handnets.render`` and ``handnets.cli``.
 """
 
 from handnets.errors import HandnetsError, InputError, InvalidWeights
-from handnets.threshold import ThresholdRNN, check_adder, classic_adder, load_weights, prove
+
+# The threshold API is imported on first use (PEP 562), so that ``import handnets`` and
+# ``handnets --help`` cost no numpy.
+_LAZY = {name: "handnets.threshold" for name in ("ThresholdRNN", "check_adder", "classic_adder", "load_weights", "prove")}
 
 __version__ = "0.1.0"
 
@@ -23,3 +26,17 @@ __all__ = [
     "prove",
     "__version__",
 ]
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'handnets' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

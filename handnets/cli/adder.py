@@ -7,6 +7,8 @@ import json
 
 from rich.console import Console
 
+from handnets.cli._commands import HELP
+
 from handnets.cli._progress import progress_bar
 from handnets.errors import InputError, InvalidRequest, UsageError
 from handnets.safeio import display_name
@@ -24,7 +26,7 @@ _PROGRESS_FROM = 4**11  # pairs; below this the enumeration takes well under a s
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("adder", help="prove a hard-threshold RNN adds binary numbers", description=__doc__)
+    parser = subparsers.add_parser("adder", help=HELP["adder"], description=__doc__)
     commands = parser.add_subparsers(dest="adder_command", metavar="ACTION", parser_class=type(parser))
     commands.required = True
 

@@ -7,13 +7,15 @@ import json
 
 from rich.console import Console
 
+from handnets.cli._commands import HELP
+
 from handnets.cnn.spec import load_conv
 
 __all__ = ["register", "run"]
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("conv", help="hand-computed convolution / pooling / ResNet block from a TOML file", description=__doc__)
+    parser = subparsers.add_parser("conv", help=HELP["conv"], description=__doc__)
     parser.add_argument("file", help="TOML file: input = [[...]], filters = [...] or [[layers]] (see examples/conv.toml)")
     output = parser.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true", help="print one JSON object (numbers as exact strings)")

@@ -7,6 +7,8 @@ import json
 
 from rich.console import Console
 
+from handnets.cli._commands import HELP
+
 from handnets.errors import UsageError
 
 __all__ = ["register", "run"]
@@ -15,7 +17,7 @@ TOPICS = ("lstm", "lstm-vector", "lstm-ce", "rnn", "recurrence", "gradient-flow"
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("derive", help="derive and prove LSTM/RNN BPTT, recurrences, gradient flow", description=__doc__)
+    parser = subparsers.add_parser("derive", help=HELP["derive"], description=__doc__)
     parser.add_argument("topic", choices=TOPICS, help="what to derive")
     parser.add_argument("--steps", type=int, default=2, metavar="K", help="recurrence: unroll K steps back (default 2, 1..64)")
     form = parser.add_mutually_exclusive_group()

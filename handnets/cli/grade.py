@@ -17,6 +17,8 @@ from decimal import Decimal
 from pathlib import Path
 
 from rich.console import Console
+
+from handnets.cli._commands import HELP
 from rich.text import Text
 
 from handnets.cli._progress import progress_bar
@@ -50,7 +52,7 @@ def _jobs(text: str) -> int:
 
 
 def register(subparsers) -> None:
-    grade = subparsers.add_parser("grade", help="grade answer sheets against a key")
+    grade = subparsers.add_parser("grade", help=HELP["grade"])
     grade.add_argument("--key", required=True, help="a key file, or the name of a built-in key (homework)")
     grade.add_argument("sheets", nargs="+", metavar="SHEET_OR_DIR", help="answer sheet TOML files, or directories of them")
     grade.add_argument("--out", type=Path, metavar="DIR", help="grade as a batch and write grades.csv, summary.json and one JSON per student here")
@@ -61,7 +63,7 @@ def register(subparsers) -> None:
     grade.add_argument("--json", action="store_true", help="print JSON (one object per sheet, one per line)")
     grade.set_defaults(func=run_grade)
 
-    check = subparsers.add_parser("check", help="judge one answer typed on the command line")
+    check = subparsers.add_parser("check", help=HELP["check"])
     check.add_argument("--key", required=True, help="a key file, or the name of a built-in key (homework)")
     check.add_argument("question", help="the question id, e.g. lstm.cbar_t")
     check.add_argument("answer", help='the answer: an expression, a number, or a TOML value such as "[28, 28, 8]"')
@@ -69,12 +71,12 @@ def register(subparsers) -> None:
     check.add_argument("--json", action="store_true", help="print one JSON object")
     check.set_defaults(func=run_check)
 
-    template = subparsers.add_parser("template", help="write a blank answer sheet for a key")
+    template = subparsers.add_parser("template", help=HELP["template"])
     template.add_argument("--key", required=True, help="a key file, or the name of a built-in key (homework)")
     template.add_argument("-o", "--output", type=Path, help="write to this file instead of standard output")
     template.set_defaults(func=run_template)
 
-    gradescope = subparsers.add_parser("gradescope", help="Gradescope autograder bundles")
+    gradescope = subparsers.add_parser("gradescope", help=HELP["gradescope"])
     actions = gradescope.add_subparsers(dest="gradescope_command", metavar="ACTION", parser_class=type(gradescope))
     actions.required = True
     build = actions.add_parser("build", help="write an autograder.zip that grades submissions with handnets")

@@ -14,6 +14,8 @@ from pathlib import Path
 
 from rich.console import Console
 
+from handnets.cli._commands import HELP
+
 from handnets.errors import InvalidSpec, UsageError
 from handnets.params.model import summarize
 from handnets.params.reader import MAX_CODE_CHARACTERS, read_models
@@ -25,7 +27,7 @@ _MAX_BYTES = MAX_CODE_CHARACTERS * 4  # UTF-8; the reader then counts characters
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("params", help="parameter counts and output shapes of model code (read, never run)", description=__doc__)
+    parser = subparsers.add_parser("params", help=HELP["params"], description=__doc__)
     parser.add_argument("specs", nargs="+", metavar="SPEC_OR_FILE", help='a file of model code, or a constructor call such as "LSTM(32)"')
     parser.add_argument("--framework", choices=("keras", "pytorch", "both"), help="counting convention (default: the code's own)")
     parser.add_argument("--input-shape", metavar="200,16", help="input shape without the batch axis (None for a free axis)")
