@@ -9,12 +9,15 @@ It shows ``ESC`` (which starts the terminal's OSC 52 clipboard writes, OSC 8 lin
 screen clears), every other C0 and C1 character, DEL, the bidirectional overrides and isolates that
 reorder what is shown (``U+202E``), zero-width and other invisible format characters, line and
 paragraph separators, and lone surrogates (a file name that is not UTF-8, as ``os.listdir`` gives
-it, shown as the byte it really had). Nothing is dropped.
+it, shown as the byte it really had), and code points that are unassigned or for private use. Spaces
+of every width are kept: they are harmless and appear in real answers (``20\u2009362``). Nothing is
+dropped.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 
 __all__ = ["clean"]
 
@@ -45,4 +48,14 @@ def clean(text: str, *, lines: bool = False) -> str:
     'two\nlines'
     """
     pattern = _UNSAFE_BLOCK if lines else _UNSAFE_LINE
-    return pattern.sub(_visible, text) if pattern.search(text) else text
+    if pattern.search(text):
+        text = pattern.sub(_visible, text)
+    if text.isascii() or text.isprintable():
+        return text
+    # unassigned and private-use code points: a font may draw anything for them, or nothing
+    return "".join(_escape(ch) if unicodedata.category(ch) in ("Cn", "Co") else ch for ch in text)
+
+
+def _escape(char: str) -> str:
+    code = ord(char)
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
