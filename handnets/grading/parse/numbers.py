@@ -62,12 +62,16 @@ _UNIT_WORDS = ("trainable", "learnable", "parameters", "parameter", "params", "p
                "connections", "connection", "in total", "total", "values", "filters", "filter", "biases", "bias",
                "kernels", "kernel", "channels", "channel", "units", "unit", "neurons", "neuron", "inputs", "input",
                "outputs", "output", "gates", "gate")
-_UNITS = re.compile(r"(?<![A-Za-z_])(?:" + "|".join(w.replace(" ", r"\s+") for w in _UNIT_WORDS) + r")(?![A-Za-z_])",
-                    re.IGNORECASE)
+_UNIT = "(?:" + "|".join(w.replace(" ", r"\s+") for w in _UNIT_WORDS) + ")"
+# one unit word, or several joined by "and", "&" or "/": "weights and biases", "weights & biases"
+_UNITS = re.compile(rf"(?<![A-Za-z_]){_UNIT}(?:\s*(?:\band\b|&|/)\s*{_UNIT})*(?![A-Za-z_])", re.IGNORECASE)
 _WRAPPERS = re.compile(r"`|^\s*\*\*|\*\*\s*$|\$")  # markdown code and bold, TeX math
 HEDGE = re.compile(r"\b(?:or|either|maybe|perhaps|possibly|else|otherwise)\b", re.IGNORECASE)  # a second answer
 _REMARK = re.compile(r"\((?=[^()]*[A-Za-z])[^()]*\)\s*\.?\s*$")
 _TRAILING = re.compile(r"[.,;:!]+\s*$")
+# A number or bracket, a space, an opening bracket; or a closing bracket, a space, a number. Touching
+# (8(75 + 1), (16+1)(32)) is a product as mathematics writes it; with a space it may be working.
+_JUXTAPOSED = re.compile(r"(?:[\d.]|\))\s+\(|\)\s+[\d.]")
 
 
 def read_number(text: str, *, integer: bool = True) -> ParseResult:
@@ -111,7 +115,12 @@ def _tidy(text: str, edits: dict[int, str], integer: bool) -> ParseFailure | Non
     """Record in ``edits`` how ``text`` becomes plain arithmetic; a failure when it is ambiguous."""
     for match in _WRAPPERS.finditer(text):
         _blank(edits, match.start(), match.end())
-    remark = _REMARK.search(text)
+    working = _working(text)
+    if working is not None:
+        opener, closer, has_equals = working
+        edits[opener] = " " if has_equals else "="  # 8705 (8448 + 257) is 8705 = 8448 + 257
+        edits[closer] = " "
+    remark = None if working is not None else _REMARK.search(text)
     if remark and re.search(r"\d", text[:remark.start()]):
         if HEDGE.search(remark.group()):
             return ParseFailure("give one answer: the remark in brackets offers another", remark.start(), text)
@@ -168,7 +177,40 @@ def _tidy(text: str, edits: dict[int, str], integer: bool) -> ParseFailure | Non
         _blank(edits, match.start(2) + 1, match.end(2))
     for match in _TIMES_X.finditer(text):
         edits[match.end(1)] = "*"
+    tidied = "".join(edits.get(i, ch) for i, ch in enumerate(text))
+    juxtaposed = _JUXTAPOSED.search(tidied)
+    if juxtaposed:  # 3 (2 + 1) + 1, (2) (3): a product nobody typed, or working; never read silently
+        origin = [i for i, ch in enumerate(text) for _ in edits.get(i, ch)]
+        at = origin[juxtaposed.start()] if juxtaposed.start() < len(origin) else None
+        return ParseFailure(f"'{juxtaposed.group().strip()}' is ambiguous: a number next to a bracket is neither "
+                            "a product nor working; write * or × for a product, or '=' before the working",
+                            at, text)
     return None
+
+
+def _working(text: str) -> tuple[int, int, bool] | None:
+    """A closing bracket of arithmetic after a number, as in ``8705 (8448 + 257)`` or ``608 (= 8 × 76)``:
+    (where it opens, where it closes, whether it starts with '=' or '≈'); None when there is none."""
+    end = len(text.rstrip(" .\t\n"))
+    if end == 0 or text[end - 1] != ")":
+        return None
+    depth = 0
+    for opener in range(end - 1, -1, -1):
+        depth += (text[opener] == ")") - (text[opener] == "(")
+        if depth == 0:
+            break
+    else:
+        return None
+    inner = text[opener + 1:end - 1]
+    before = _UNITS.sub("", text[:opener]).rstrip()
+    has_equals = bool(re.match(r"\s*[=≈]", inner))
+    if not before or not before[-1].isdigit() or not re.search(r"\d", inner):
+        return None
+    if not has_equals and opener == len(text[:opener].rstrip()):
+        return None  # 8(75 + 1), touching: a product as written in mathematics
+    if re.search(r"[A-Za-z]", _TIMES_X.sub("*", inner)):  # letters: a remark such as (W_xh 2560, ...)
+        return None
+    return opener, end - 1, has_equals
 
 
 def _group(text: str, match: re.Match[str], edits: dict[int, str]) -> ParseFailure | None:

@@ -603,7 +603,41 @@ class Reader:
             return out
         if consumed:
             return self.emit_var(self.finish_var(_with_span(self.split_ident(word), tok)))
+        latex = self.latex_subscripts(tok)
+        if latex is not None:
+            self.tokens[self.i:self.i + 1] = latex
+            return self.read_name(latex[0])
         return self.emit_var(self.read_var())
+
+    def latex_subscripts(self, tok: Token) -> list[Token] | None:
+        """``i_tg_t`` as LaTeX reads it, ``i_t g_t`` (an unbraced subscript is one character), when the
+        name as written is unknown and every piece of that reading is a name; else None.
+
+        Code names the vocabulary knows (``w_xi``, ``h_prev``, ``dL_dh_t``) are never split.
+        """
+        word = tok.value
+        if "_" not in word or self.resolve(self.split_ident(word)) is not None:
+            return None
+        pieces, current, k = [], "", 0
+        while k < len(word):
+            if word[k] == "_" and k + 1 < len(word):
+                pieces.append((current + word[k:k + 2], k - len(current)))
+                current, k = "", k + 2
+            else:
+                current, k = current + word[k], k + 1
+        if current:
+            pieces.append((current, len(word) - len(current)))
+        if len(pieces) < 2:
+            return None
+        for index, (piece, _) in enumerate(pieces):
+            last = index == len(pieces) - 1
+            if "_" not in piece:  # f_tc_{t-1}: the last letter takes the subscript that follows
+                if not (last and piece.isalpha() and self.peek(1).kind == "op" and self.peek(1).value == "_"
+                        and self.peek(1).start == tok.end):
+                    return None
+            elif self.resolve(self.split_ident(piece)) is None and not (last and self.at_op("_", 1)):
+                return None
+        return [Token("ident", piece, tok.start + at, tok.start + at + len(piece)) for piece, at in pieces]
 
     def split_letters(self, word: str) -> list[str] | None:
         """``xy`` is x*y when it is not a name and every letter is one (as sympy's split_symbols)."""
