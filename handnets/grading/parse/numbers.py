@@ -29,7 +29,7 @@ from __future__ import annotations
 import re
 from types import MappingProxyType
 
-from handnets.grading.parse.expression import parse_expression
+from handnets.grading.parse.expression import parse_arithmetic
 from handnets.grading.parse.values import MAX_LENGTH, ParseFailure, ParseResult, ParseSuccess
 
 __all__ = ["read_number", "HEDGE"]
@@ -69,9 +69,6 @@ _WRAPPERS = re.compile(r"`|^\s*\*\*|\*\*\s*$|\$")  # markdown code and bold, TeX
 HEDGE = re.compile(r"\b(?:or|either|maybe|perhaps|possibly|else|otherwise)\b", re.IGNORECASE)  # a second answer
 _REMARK = re.compile(r"\((?=[^()]*[A-Za-z])[^()]*\)\s*\.?\s*$")
 _TRAILING = re.compile(r"[.,;:!]+\s*$")
-# A number or bracket, a space, an opening bracket; or a closing bracket, a space, a number. Touching
-# (8(75 + 1), (16+1)(32)) is a product as mathematics writes it; with a space it may be working.
-_JUXTAPOSED = re.compile(r"(?:[\d.]|\))\s+\(|\)\s+[\d.]")
 
 
 def read_number(text: str, *, integer: bool = True) -> ParseResult:
@@ -97,7 +94,7 @@ def read_number(text: str, *, integer: bool = True) -> ParseResult:
         replacement = edits.get(index, ch)
         pieces.append(replacement)
         origin.extend([index] * len(replacement))
-    result = parse_expression("".join(pieces), vocabulary={})
+    result = parse_arithmetic("".join(pieces))
     if isinstance(result, ParseSuccess):
         return ParseSuccess(expr=result.expr, text=text, sides=result.sides)
     position = result.position
@@ -177,14 +174,6 @@ def _tidy(text: str, edits: dict[int, str], integer: bool) -> ParseFailure | Non
         _blank(edits, match.start(2) + 1, match.end(2))
     for match in _TIMES_X.finditer(text):
         edits[match.end(1)] = "*"
-    tidied = "".join(edits.get(i, ch) for i, ch in enumerate(text))
-    juxtaposed = _JUXTAPOSED.search(tidied)
-    if juxtaposed:  # 3 (2 + 1) + 1, (2) (3): a product nobody typed, or working; never read silently
-        origin = [i for i, ch in enumerate(text) for _ in edits.get(i, ch)]
-        at = origin[juxtaposed.start()] if juxtaposed.start() < len(origin) else None
-        return ParseFailure(f"'{juxtaposed.group().strip()}' is ambiguous: a number next to a bracket is neither "
-                            "a product nor working; write * or × for a product, or '=' before the working",
-                            at, text)
     return None
 
 

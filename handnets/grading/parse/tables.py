@@ -42,6 +42,8 @@ def read_matrix(text: str) -> tuple[tuple[sympy.Rational, ...], ...] | ParseFail
         return ParseFailure(f"the answer is {len(text)} characters long, more than the {MAX_LENGTH} allowed",
                             MAX_LENGTH, text)
     body = _drop_remark(text)
+    if isinstance(body, ParseFailure):
+        return body
     lhs = _LHS.match(body)
     if lhs and re.search(r"[\[\\(&;\n]", body[lhs.end():]):
         body = " " * lhs.end() + body[lhs.end():]  # blanks keep positions
@@ -76,10 +78,14 @@ def read_matrix(text: str) -> tuple[tuple[sympy.Rational, ...], ...] | ParseFail
 
 
 _BAR_ROW = re.compile(r"^\s*\|([^|]*)\|\s*$")
-_CLOSING_REMARK = re.compile(r"(?<=[\]}])\s*(?:\((?=[^()]*[A-Za-z]{2})[^()\d]*\)|[A-Za-z][A-Za-z\s\-]*)?\s*[.;]?\s*$")
+# After the last bracket: a remark in brackets, or words, with no digits; then perhaps a full stop.
+_CLOSING_REMARK = re.compile(r"(?<=[\]}])\s*(?:\((?=[^()]*[A-Za-z]{2})[^()\d]*\)|[A-Za-z]{2}[A-Za-z\s\-]*)?\s*[.;]?\s*$")
+# Words that would change the matrix (transposed, inverse, times, ...): never a remark to drop.
+_CHANGING_WORDS = re.compile(r"transpos|invers|times|squared|negat|minus|plus|scaled|divided|multipl|\bT\b|"
+                             r"\bdet|flip|rotat|revers", re.IGNORECASE)
 
 
-def _drop_remark(text: str) -> str:
+def _drop_remark(text: str) -> str | ParseFailure:
     """Blanks (positions kept) over what only surrounds the matrix: ``|4 4|`` bars around each row,
     a closing remark ``(after ReLU)`` or ``after the ReLU``, a full stop."""
     lines = text.split("\n")
@@ -87,7 +93,11 @@ def _drop_remark(text: str) -> str:
     if len(rows) > 1 and all(_BAR_ROW.match(row) for row in rows):
         return "\n".join(line.replace("|", " ") for line in lines)  # |4 4| newline |0 0|: one row per line
     remark = _CLOSING_REMARK.search(text)
-    if remark and remark.group().strip() and not HEDGE.search(remark.group()):
+    if remark and remark.group().strip():
+        words = remark.group().strip()
+        if HEDGE.search(words) or _CHANGING_WORDS.search(words):
+            return ParseFailure(f"the words after the matrix ({words[:40]!r}) change it or offer another answer; "
+                                "give the matrix alone", remark.start(), text)
         return text[:remark.start()] + " " * (len(text) - remark.start())
     return text
 

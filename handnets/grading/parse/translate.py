@@ -73,8 +73,11 @@ class Reader:
     """Recursive-descent reader from tokens to Python-syntax tokens over vocabulary names."""
 
     def __init__(self, tokens: list[Token], vocabulary: Mapping[str, sympy.Basic],
-                 functions: Mapping[str, str], big_o: bool):
+                 functions: Mapping[str, str], big_o: bool, bracket_products_only: bool = False):
         self.tokens = tokens
+        # In a number answer juxtaposition is a product only where a bracket touches: 8(75 + 1), (a)(b).
+        # 8 (75 + 1), 2\frac{1}{2}, 2e, {2}{3} are refused: working, a mixed number, a typo, never a silent product.
+        self.bracket_products_only = bracket_products_only
         self.i = 0
         self.depth = 0
         self.vocabulary = vocabulary
@@ -151,9 +154,23 @@ class Reader:
                 out = out + [Piece(tok.value, tok.start, tok.end)] + self.read_unary()
             elif self.starts_atom(tok):
                 # juxtaposition: 2x, o_t tanh(c_t), (a)(b)
+                if self.bracket_products_only:
+                    self.check_bracket_product(tok)
                 out = out + [Piece("*", tok.start, tok.start)] + self.read_power()
             else:
                 return out
+
+    def check_bracket_product(self, tok: Token) -> None:
+        before = self.tokens[self.i - 1]
+        touching = before.end == tok.start
+        bracket = (before.kind == "op" and before.value == ")") or (tok.kind == "op" and tok.value == "(")
+        if touching and bracket:
+            return
+        if bracket:
+            raise Refusal("a number next to a bracket with a space between is ambiguous: it may be a product or "
+                          "working; write * or × for a product, or '=' before the working", tok.start)
+        raise Refusal("two numbers side by side are ambiguous (a product? a mixed number? a typo?); "
+                      "write * or × between them, or give one number", tok.start)
 
     def starts_atom(self, tok: Token) -> bool:
         if tok.kind in ("num", "ident"):
@@ -635,7 +652,8 @@ class Reader:
                 if not (last and piece.isalpha() and self.peek(1).kind == "op" and self.peek(1).value == "_"
                         and self.peek(1).start == tok.end):
                     return None
-            elif self.resolve(self.split_ident(piece)) is None and not (last and self.at_op("_", 1)):
+            elif self.resolve(self.split_ident(piece)) is None and not (
+                    last and self.at_op("_", 1) and self.peek(1).start == tok.end):
                 return None
         return [Token("ident", piece, tok.start + at, tok.start + at + len(piece)) for piece, at in pieces]
 
