@@ -161,6 +161,8 @@ class Reader:
                 return out
 
     def check_bracket_product(self, tok: Token) -> None:
+        if tok.kind == "ident" and tok.value not in self.vocabulary and tok.value not in self.functions:
+            return  # an unknown word ("20362 or 20490") is refused as one, by name
         before = self.tokens[self.i - 1]
         touching = before.end == tok.start
         bracket = (before.kind == "op" and before.value == ")") or (tok.kind == "op" and tok.value == "(")
@@ -728,6 +730,8 @@ class Reader:
                 raise Refusal("a subscript should be a time index such as t, t-1 or t+1, or a name", tok.start)
             var.end = self.expect_op("}", opener).end
             return
+        if tok.kind == "ident" and self.one_character_subscript(var, tok):
+            return
         if tok.kind in ("ident", "num"):
             self.take()
             if self.index is not None and tok.value == self.index[0]:
@@ -739,6 +743,31 @@ class Reader:
             var.end = tok.end
             return
         raise Refusal(f"expected a subscript after '_', got {_show(tok)}", tok.start)
+
+    def one_character_subscript(self, var: _Var, tok: Token) -> bool:
+        """``\bar{h}_to_t`` as LaTeX reads it: the unbraced subscript is ``t``, and ``o_t`` a factor of its own.
+
+        Only when the subscript run as a whole makes no known name and the reading has a time index
+        and a name after it; the rest is put back as a token of its own (True when so).
+        """
+        word = tok.value
+        if len(word) < 2 or word in TIME_WORDS or word[0] not in TIME_WORDS or var.offset is not None:
+            return False
+        whole = _Var(var.base, var.start, var.end, var.offset, var.bar, var.hat, var.tilde, var.local)
+        extended = self.split_ident(word)
+        whole.base, whole.offset = f"{whole.base}_{extended.base}", extended.offset
+        if self.resolve(whole) is not None:
+            return False
+        rest = word[1:]
+        rest_var = self.split_ident(rest)
+        if not rest[0].isalpha() or (self.resolve(rest_var) is None and rest not in self.vocabulary):
+            return False
+        self.tokens[self.i:self.i + 1] = [Token("ident", word[0], tok.start, tok.start + 1),
+                                          Token("ident", rest, tok.start + 1, tok.end)]
+        self.take()
+        self.set_offset(var, TIME_WORDS[word[0]], tok)
+        var.end = tok.start + 1
+        return True
 
     def set_offset(self, var: _Var, offset: int, tok: Token) -> None:
         if var.offset is not None:
