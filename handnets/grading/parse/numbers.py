@@ -10,8 +10,12 @@ so every bound of the expression reader holds and nothing reaches ``eval``. The 
   before exactly three digits in an integer answer (``16.000``);
 - ``k``/``thousand``, ``M``/``million``, ``B``/``billion`` after a number scale it (``138M``, ``1.2k``);
 - ``x`` between numbers is a product (``5x5x3x8``); ``≈`` joins the sides of a working line as ``=``;
+- a closing bracket of arithmetic after a number is its working, a side of the line like one after
+  ``=``: ``8705 (8448 + 257)``, ``608 (= 8 × 76)``; juxtaposition is a product only where a bracket
+  touches (``8(75 + 1)``), and anything else side by side (``3 (2 + 1) + 1``, ``2 pi``,
+  ``2\\frac{1}{2}``) is refused, never read as a product nobody typed;
 - a closing remark in brackets (``20,362 (W_xh 2560, ...)``), a leading label (``Total params:``), ``≈``/``~``/``about``, markdown backticks and bold, ``$``,
-  unit words (``parameters``, ``params``, ``weights``) and a trailing period are dropped.
+  unit words and phrases (``parameters``, ``params``, ``weights and biases``) and a trailing period are dropped.
 
 Every side of an ``=`` chain is kept (``ParseSuccess.sides``): the judge decides what a working line
 whose own steps disagree comes to.
@@ -20,6 +24,8 @@ whose own steps disagree comes to.
 20362
 >>> read_number("(8 × 5 × 5 × 3) + 8 = 608 parameters.").sides
 (608, 608)
+>>> read_number("8705 (8448 + 257)").sides
+(8705, 8705)
 >>> print(read_number("20 36").message)
 '20 36' is ambiguous: digits split by a space are one number only in groups of three (as in 1 000 000); write 2036, or put an operator between them
 """
