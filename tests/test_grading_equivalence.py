@@ -239,7 +239,7 @@ FIXTURES = [
     ("recurrence.c_t_from_c_prev2", "f_t*c_prev + i_t*g_t", INCORRECT, ""),
     ("recurrence.c_t_from_c_prev2", "f_t*f_prev*c_prev2 + i_t*g_t", INCORRECT, ""),
     ("recurrence.c_t_from_c_prev2", "f_t*f_prev*c_prev2 + i_prev*g_prev + i_t*g_t", INCORRECT, ""),
-    ("recurrence.c_t_from_c_prev2", "c_{t-3}", INVALID, "unknown name 'c_t-3'"),
+    ("recurrence.c_t_from_c_prev2", "c_{t-4}", INVALID, "unknown name 'c_t-4'"),
     # --- recurrence: delta c_{t-2} along the cell path
     ("recurrence.cbar_prev2", "cbar_t*f_t*f_prev", CORRECT, ""),
     ("recurrence.cbar_prev2", r"\delta C_{t-2} = \delta C_t f_t f_{t-1}", CORRECT, ""),

@@ -23,8 +23,8 @@ class HomeworkLatex(LatexPrinter):
         return rf"\sigma{power}\left({self._print(expr.args[0])}\right)"
 
 
-_LATEX_TIME = MappingProxyType({"t": "t", "prev": "t-1", "prev2": "t-2", "next": "t+1"})
-_LATEX_NAME = re.compile(r"([A-Za-z]+?)(hat)?(bar)?_(t|prev|prev2|next)")
+_LATEX_TIME = MappingProxyType({"t": "t", "prev": "t-1", "prev2": "t-2", "prev3": "t-3", "next": "t+1"})
+_LATEX_NAME = re.compile(r"([A-Za-z]+?)(hat)?(bar)?_(t|prev|prev2|prev3|next)")
 
 
 def latex_names(expr: sympy.Expr) -> dict[sympy.Symbol, str]:

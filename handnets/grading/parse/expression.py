@@ -54,11 +54,21 @@ def parse_big_o(text: str, *, vocabulary: Mapping[str, sympy.Basic],
     return _parse(text, vocabulary, functions, big_o=True, lhs=None)
 
 
+def parse_arithmetic(text: str) -> ParseResult:
+    """Read arithmetic over numbers only (what a number answer tidies into): no names but ``e`` and ``pi``,
+    and juxtaposition a product only where a bracket touches, as in ``8(75 + 1)``.
+
+    >>> parse_arithmetic("8(75 + 1)").expr, parse_arithmetic("8 (75 + 1)").ok
+    (608, False)
+    """
+    return _parse(text, {}, ALLOWED_FUNCTIONS, big_o=False, lhs=None, bracket_products_only=True)
+
+
 def _parse(text: str, vocabulary: Mapping[str, sympy.Basic], functions: Mapping[str, Callable],
-           *, big_o: bool, lhs: str | None) -> ParseResult:
+           *, big_o: bool, lhs: str | None, bracket_products_only: bool = False) -> ParseResult:
     shown = text if isinstance(text, str) else repr(text)
     try:
-        sides = _read(text, vocabulary, functions, big_o, lhs)
+        sides = _read(text, vocabulary, functions, big_o, lhs, bracket_products_only)
         return ParseSuccess(expr=sides[-1], text=shown, sides=sides)
     except Refusal as failure:
         position = failure.position
@@ -70,7 +80,7 @@ def _parse(text: str, vocabulary: Mapping[str, sympy.Basic], functions: Mapping[
 
 
 def _read(text: str, vocabulary: Mapping[str, sympy.Basic], functions: Mapping[str, Callable],
-          big_o: bool, lhs: str | None) -> tuple[sympy.Expr, ...]:
+          big_o: bool, lhs: str | None, bracket_products_only: bool = False) -> tuple[sympy.Expr, ...]:
     """Every side of the answer's ``=`` chain, the question's own left-hand side (``lhs``) left out."""
     if not isinstance(text, str):
         raise Refusal(f"expected text, got {type(text).__name__}", None)
@@ -87,7 +97,7 @@ def _read(text: str, vocabulary: Mapping[str, sympy.Basic], functions: Mapping[s
     if lhs is not None and lhs not in names:
         lhs_vocabulary = {**names, lhs: sympy.Symbol(lhs)}
     # the reader knows the lhs name (so `w_xi_bar = ...` reads); the right side is checked against `names`
-    reader = Reader(tokens, lhs_vocabulary, aliases, big_o)
+    reader = Reader(tokens, lhs_vocabulary, aliases, big_o, bracket_products_only)
     pieces = reader.read()
     all_functions = dict(functions)
     if big_o:

@@ -53,7 +53,8 @@ _UNICODE_OPERATORS = MappingProxyType({
     "−": "-", "–": "-", "‐": "-", "÷": "/", "′": "'",
 })
 _UNICODE_COMMANDS = MappingProxyType({"σ": "sigma", "δ": "delta", "∂": "partial", "Θ": "Theta"})
-_UNICODE_POWERS = MappingProxyType({"²": "2", "³": "3"})
+# Superscript digits, signs, brackets and the letters a formula raises to (e⁻ˣ, 2ⁿ, σ'ᵗ); ᵀ is a transpose.
+_SUPERSCRIPTS = MappingProxyType(dict(zip("⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁽⁾ⁿˣⁱᵗᵏʲ", "0123456789+-()nxitkj")))
 _SPACES = frozenset(" \t\n\r\f\v\u00a0\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f\u3000$~")
 _INVISIBLE = frozenset(
     "\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e\u200e\u200f\u061c"
@@ -224,6 +225,25 @@ class _Lexer:
             self.emit(tok.kind, tok.value, start + tok.start, start + tok.end)
         self.emit("op", "}", self.pos, self.pos)
 
+    def read_superscripts(self) -> None:
+        """10⁴, x², e⁻ˣ, tanh²(c): a run of superscript characters is the exponent ^(...) it spells."""
+        start = self.pos
+        while self.pos < len(self.text) and self.text[self.pos] in _SUPERSCRIPTS:
+            self.pos += 1
+        if not self.tokens or self.tokens[-1].end != start:
+            raise Refusal("a superscript must follow what it raises, as in 10⁴ or x²", start)
+        inner = _Lexer("".join(_SUPERSCRIPTS[ch] for ch in self.text[start:self.pos]))
+        inner.run()
+        self.emit("op", "^", start, start)
+        if len(inner.tokens) == 2:  # one token: tanh²(c) is tanh^2(c)
+            tok = inner.tokens[0]
+            self.emit(tok.kind, tok.value, start + tok.start, start + tok.end)
+            return
+        self.emit("op", "(", start, start)
+        for tok in inner.tokens[:-1]:  # one superscript character is one ASCII character
+            self.emit(tok.kind, tok.value, start + tok.start, start + tok.end)
+        self.emit("op", ")", self.pos, self.pos)
+
     def emit_marked(self, letter: str, start: int, marks: list[tuple[str, int]]) -> None:
         """``letter`` under ``marks`` as the LaTeX it stands for: \\hat{\\bar{y}}, outermost mark last."""
         for decoration, at in reversed(marks):
@@ -259,10 +279,8 @@ class _Lexer:
             self.emit("op", "^", pos, pos + 1)
             self.emit("ident", "T", pos, pos + 1)
             self.pos += 1
-        elif ch in _UNICODE_POWERS:
-            self.emit("op", "^", pos, pos + 1)
-            self.emit("num", _UNICODE_POWERS[ch], pos, pos + 1)
-            self.pos += 1
+        elif ch in _SUPERSCRIPTS:
+            self.read_superscripts()
         else:
             raise Refusal(_unexpected_char_message(ch), pos)
 

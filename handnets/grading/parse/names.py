@@ -9,7 +9,7 @@ from types import MappingProxyType
 import sympy
 
 from handnets.errors import InvalidKey
-from handnets.vocabulary import FUNCTIONS, SYMBOLS, sigmoid
+from handnets.vocabulary import FUNCTIONS, SYMBOLS, sigmoid, sum_over_t
 
 # ------------------------------------------------------------------------------ the vocabulary
 
@@ -37,9 +37,8 @@ def _sinh(z: sympy.Expr) -> sympy.Expr:
 
 
 # A sum over time steps (\sum_t, \sum_{t=1}^{T}, sum_t) is kept unevaluated around its summand;
-# the judge decides what it means for a question that asks for the summand (equal by name to
-# ``handnets.vocabulary.sum_over_t`` where that exists: sympy compares undefined functions by name).
-SUM_OVER_T = sympy.Function("sum_over_t")
+# the judge decides what it means for a question that asks for the summand. One definition, the vocabulary's.
+SUM_OVER_T = sum_over_t
 VARIADIC = frozenset({"Max", "Min"})  # functions of two or more arguments
 
 # Every allowed function but those in VARIADIC takes exactly one argument; ``sigmoid_prime`` is what sigma'(z) reads as.
@@ -92,8 +91,8 @@ PRIMES = MappingProxyType({"sigmoid": "sigmoid_prime", "tanh": "tanh_prime"})
 CONSTANTS = MappingProxyType({"pi": sympy.pi, "e": sympy.E})
 BIG_O_WRAPPERS = frozenset({"O", "Theta"})
 
-TIME_SUFFIX = MappingProxyType({0: "t", -1: "prev", -2: "prev2", 1: "next"})
-TIME_WORDS = MappingProxyType({"t": 0, "prev": -1, "prev2": -2, "next": 1, "tm1": -1, "tm2": -2, "tp1": 1})
+TIME_SUFFIX = MappingProxyType({0: "t", -1: "prev", -2: "prev2", -3: "prev3", 1: "next"})
+TIME_WORDS = MappingProxyType({"t": 0, "prev": -1, "prev2": -2, "prev3": -3, "next": 1, "tm1": -1, "tm2": -2, "tm3": -3, "tp1": 1})
 LOSS_WORDS = MappingProxyType({"L": "total", "E": "total", "J": "total",
                                 "L_t": "local", "E_t": "local", "J_t": "local"})
 

@@ -10,8 +10,12 @@ so every bound of the expression reader holds and nothing reaches ``eval``. The 
   before exactly three digits in an integer answer (``16.000``);
 - ``k``/``thousand``, ``M``/``million``, ``B``/``billion`` after a number scale it (``138M``, ``1.2k``);
 - ``x`` between numbers is a product (``5x5x3x8``); ``≈`` joins the sides of a working line as ``=``;
+- a closing bracket of arithmetic after a number is its working, a side of the line like one after
+  ``=``: ``8705 (8448 + 257)``, ``608 (= 8 × 76)``; juxtaposition is a product only where a bracket
+  touches (``8(75 + 1)``), and anything else side by side (``3 (2 + 1) + 1``, ``2 pi``,
+  ``2\\frac{1}{2}``) is refused, never read as a product nobody typed;
 - a closing remark in brackets (``20,362 (W_xh 2560, ...)``), a leading label (``Total params:``), ``≈``/``~``/``about``, markdown backticks and bold, ``$``,
-  unit words (``parameters``, ``params``, ``weights``) and a trailing period are dropped.
+  unit words and phrases (``parameters``, ``params``, ``weights and biases``) and a trailing period are dropped.
 
 Every side of an ``=`` chain is kept (``ParseSuccess.sides``): the judge decides what a working line
 whose own steps disagree comes to.
@@ -20,6 +24,8 @@ whose own steps disagree comes to.
 20362
 >>> read_number("(8 × 5 × 5 × 3) + 8 = 608 parameters.").sides
 (608, 608)
+>>> read_number("8705 (8448 + 257)").sides
+(8705, 8705)
 >>> print(read_number("20 36").message)
 '20 36' is ambiguous: digits split by a space are one number only in groups of three (as in 1 000 000); write 2036, or put an operator between them
 """
@@ -29,7 +35,7 @@ from __future__ import annotations
 import re
 from types import MappingProxyType
 
-from handnets.grading.parse.expression import parse_expression
+from handnets.grading.parse.expression import parse_arithmetic
 from handnets.grading.parse.values import MAX_LENGTH, ParseFailure, ParseResult, ParseSuccess
 
 __all__ = ["read_number", "HEDGE"]
@@ -62,8 +68,9 @@ _UNIT_WORDS = ("trainable", "learnable", "parameters", "parameter", "params", "p
                "connections", "connection", "in total", "total", "values", "filters", "filter", "biases", "bias",
                "kernels", "kernel", "channels", "channel", "units", "unit", "neurons", "neuron", "inputs", "input",
                "outputs", "output", "gates", "gate")
-_UNITS = re.compile(r"(?<![A-Za-z_])(?:" + "|".join(w.replace(" ", r"\s+") for w in _UNIT_WORDS) + r")(?![A-Za-z_])",
-                    re.IGNORECASE)
+_UNIT = "(?:" + "|".join(w.replace(" ", r"\s+") for w in _UNIT_WORDS) + ")"
+# one unit word, or several joined by "and", "&" or "/": "weights and biases", "weights & biases"
+_UNITS = re.compile(rf"(?<![A-Za-z_]){_UNIT}(?:\s*(?:\band\b|&|/)\s*{_UNIT})*(?![A-Za-z_])", re.IGNORECASE)
 _WRAPPERS = re.compile(r"`|^\s*\*\*|\*\*\s*$|\$")  # markdown code and bold, TeX math
 HEDGE = re.compile(r"\b(?:or|either|maybe|perhaps|possibly|else|otherwise)\b", re.IGNORECASE)  # a second answer
 _REMARK = re.compile(r"\((?=[^()]*[A-Za-z])[^()]*\)\s*\.?\s*$")
@@ -93,7 +100,7 @@ def read_number(text: str, *, integer: bool = True) -> ParseResult:
         replacement = edits.get(index, ch)
         pieces.append(replacement)
         origin.extend([index] * len(replacement))
-    result = parse_expression("".join(pieces), vocabulary={})
+    result = parse_arithmetic("".join(pieces))
     if isinstance(result, ParseSuccess):
         return ParseSuccess(expr=result.expr, text=text, sides=result.sides)
     position = result.position
@@ -111,7 +118,12 @@ def _tidy(text: str, edits: dict[int, str], integer: bool) -> ParseFailure | Non
     """Record in ``edits`` how ``text`` becomes plain arithmetic; a failure when it is ambiguous."""
     for match in _WRAPPERS.finditer(text):
         _blank(edits, match.start(), match.end())
-    remark = _REMARK.search(text)
+    working = _working(text)
+    if working is not None:
+        opener, closer, has_equals = working
+        edits[opener] = " " if has_equals else "="  # 8705 (8448 + 257) is 8705 = 8448 + 257
+        edits[closer] = " "
+    remark = None if working is not None else _REMARK.search(text)
     if remark and re.search(r"\d", text[:remark.start()]):
         if HEDGE.search(remark.group()):
             return ParseFailure("give one answer: the remark in brackets offers another", remark.start(), text)
@@ -169,6 +181,31 @@ def _tidy(text: str, edits: dict[int, str], integer: bool) -> ParseFailure | Non
     for match in _TIMES_X.finditer(text):
         edits[match.end(1)] = "*"
     return None
+
+
+def _working(text: str) -> tuple[int, int, bool] | None:
+    """A closing bracket of arithmetic after a number, as in ``8705 (8448 + 257)`` or ``608 (= 8 × 76)``:
+    (where it opens, where it closes, whether it starts with '=' or '≈'); None when there is none."""
+    end = len(text.rstrip(" .\t\n"))
+    if end == 0 or text[end - 1] != ")":
+        return None
+    depth = 0
+    for opener in range(end - 1, -1, -1):
+        depth += (text[opener] == ")") - (text[opener] == "(")
+        if depth == 0:
+            break
+    else:
+        return None
+    inner = text[opener + 1:end - 1]
+    before = _UNITS.sub("", text[:opener]).rstrip()
+    has_equals = bool(re.match(r"\s*[=≈]", inner))
+    if not before or not before[-1].isdigit() or not re.search(r"\d", inner):
+        return None
+    if not has_equals and opener == len(text[:opener].rstrip()):
+        return None  # 8(75 + 1), touching: a product as written in mathematics
+    if re.search(r"[A-Za-z]", _TIMES_X.sub("*", inner)):  # letters: a remark such as (W_xh 2560, ...)
+        return None
+    return opener, end - 1, has_equals
 
 
 def _group(text: str, match: re.Match[str], edits: dict[int, str]) -> ParseFailure | None:

@@ -41,7 +41,9 @@ def read_matrix(text: str) -> tuple[tuple[sympy.Rational, ...], ...] | ParseFail
     if len(text) > MAX_LENGTH:
         return ParseFailure(f"the answer is {len(text)} characters long, more than the {MAX_LENGTH} allowed",
                             MAX_LENGTH, text)
-    body = text
+    body = _drop_remark(text)
+    if isinstance(body, ParseFailure):
+        return body
     lhs = _LHS.match(body)
     if lhs and re.search(r"[\[\\(&;\n]", body[lhs.end():]):
         body = " " * lhs.end() + body[lhs.end():]  # blanks keep positions
@@ -73,6 +75,31 @@ def read_matrix(text: str) -> tuple[tuple[sympy.Rational, ...], ...] | ParseFail
             values.append(value.expr)
         matrix.append(tuple(values))
     return tuple(matrix)
+
+
+_BAR_ROW = re.compile(r"^\s*\|([^|]*)\|\s*$")
+# After the last bracket: a remark in brackets, or words, with no digits; then perhaps a full stop.
+_CLOSING_REMARK = re.compile(r"(?<=[\]}])\s*(?:\((?=[^()]*[A-Za-z]{2})[^()\d]*\)|[A-Za-z]{2}[A-Za-z\s\-]*)?\s*[.;]?\s*$")
+# Words that would change the matrix (transposed, inverse, times, ...): never a remark to drop.
+_CHANGING_WORDS = re.compile(r"transpos|invers|times|squared|negat|minus|plus|scaled|divided|multipl|\bT\b|"
+                             r"\bdet|flip|rotat|revers", re.IGNORECASE)
+
+
+def _drop_remark(text: str) -> str | ParseFailure:
+    """Blanks (positions kept) over what only surrounds the matrix: ``|4 4|`` bars around each row,
+    a closing remark ``(after ReLU)`` or ``after the ReLU``, a full stop."""
+    lines = text.split("\n")
+    rows = [line for line in lines if line.strip()]
+    if len(rows) > 1 and all(_BAR_ROW.match(row) for row in rows):
+        return "\n".join(line.replace("|", " ") for line in lines)  # |4 4| newline |0 0|: one row per line
+    remark = _CLOSING_REMARK.search(text)
+    if remark and remark.group().strip():
+        words = remark.group().strip()
+        if HEDGE.search(words) or _CHANGING_WORDS.search(words):
+            return ParseFailure(f"the words after the matrix ({words[:40]!r}) change it or offer another answer; "
+                                "give the matrix alone", remark.start(), text)
+        return text[:remark.start()] + " " * (len(text) - remark.start())
+    return text
 
 
 def _split(text: str, separator: str) -> list[tuple[str, int]]:
@@ -141,7 +168,8 @@ _SHAPE_SEPARATORS = re.compile(r"\\times|\\cdot|[×x*X·⋅,]|\bby\b|(?<=\d)\s+(
 _SHAPE_WORDS = re.compile(r"\s*(?:feature\s+maps?|activations?|channels?|outputs?|volume|tensor|image|shape)\s*\.?\s*$",
                           re.IGNORECASE)
 _AT_NOTATION = re.compile(r"^\s*(\d{1,9})\s*@\s*(\d{1,9})\s*[x×X*]\s*(\d{1,9})\s*$")  # 8@28x28: C@HxW
-_SHAPE_NOISE = re.compile(r"\\left|\\right|\\[,;!]|[$`]|\.\s*$|\((?=[^()]*[A-Za-z])(?![^()]*None)[^()]*\)\s*$")
+# a closing remark in brackets after the shape: "28x28x8 (after pooling)"; (28 x 28 x 8) is the shape itself
+_SHAPE_NOISE = re.compile(r"\\left|\\right|\\[,;!]|[$`]|\.\s*$|(?<=\S)\s*\((?=[^()]*[A-Za-z]{2})(?![^()]*None)[^()]*\)\s*$")
 _TORCH_SIZE = re.compile(r"^\s*(?:torch\.)?Size\s*\(\s*\[(.*)\]\s*\)\s*$")
 
 
@@ -155,6 +183,9 @@ def read_shape(text: str) -> tuple[int, ...] | ParseFailure:
         return ParseFailure(f"{expected}; got {len(text)} characters", 200, text)
     if HEDGE.search(text):
         return ParseFailure("give one shape: this answer offers another", HEDGE.search(text).start(), text)
+    labelled = _labelled_shape(text)
+    if labelled is not None:
+        return labelled
     body = _SHAPE_WORDS.sub("", _SHAPE_NOISE.sub(" ", text)).strip()
     at = _AT_NOTATION.match(body)
     if at:
@@ -174,3 +205,69 @@ def read_shape(text: str) -> tuple[int, ...] | ParseFailure:
     if not items or not all(re.fullmatch(r"\d{1,9}", item) for item in items):
         return ParseFailure(f"{expected}, got {text.strip()[:60]!r}", None, text)
     return tuple(int(item) for item in items)
+
+
+# What a labelled dimension is, by its label: a shape is given back in (height, width, channels) order.
+_DIM_LABELS = {"h": 0, "height": 0, "rows": 0, "w": 1, "width": 1, "cols": 1, "columns": 1,
+               "c": 2, "channels": 2, "channel": 2, "depth": 2, "d": 2, "filters": 2, "maps": 2}
+_LABEL_VALUE = re.compile(r"([A-Za-z]+)\s*[=:]\s*(\d{1,9})")  # H = 28, W: 28
+_VALUE_LABEL = re.compile(r"(\d{1,9})\s*\(\s*([A-Za-z]+)\s*\)")  # 28 (H)
+_LABELS_FIRST = re.compile(r"^\s*\(?\s*([A-Za-z]+(?:\s*(?:[×x*X,]|\\times)\s*[A-Za-z]+)+)\s*\)?\s*[:=]\s*(.*)$",
+                           re.DOTALL)  # H×W×C: 28×28×8, (C, H, W) = (8, 28, 28)
+_LABELS_AFTER = re.compile(r"^(.*\d\s*[)\]]?)\s*\(\s*([A-Za-z](?:\s*(?:[×x*X,]|\\times)\s*[A-Za-z])+)\s*\)$", re.DOTALL)
+_LABEL_GLUE = re.compile(r"^[\s,;×xX*]*(?:\\times)?[\s,;×xX*]*(?:and)?\s*$")
+
+
+def _labelled_shape(text: str) -> tuple[int, ...] | ParseFailure | None:
+    """A shape whose dimensions carry labels, read by label: ``H = 28, W = 28, C = 8``, ``28 (H) x 28 (W) x 8 (C)``,
+    ``C×H×W: 8×28×28`` is (28, 28, 8). None when the text has no labels; a failure when a label is unknown or repeated."""
+    stripped = text.strip().rstrip(".").strip("$` ")
+    pairs: list[tuple[str, str]] = []
+    first = _LABELS_FIRST.match(stripped)
+    if first:
+        labels = re.findall(r"[A-Za-z]+", first.group(1).replace("\\times", " "))
+        if len(labels) >= 3 and all(label in ("x", "X") for label in labels[1::2]):
+            labels = labels[::2]  # H x W x C: the x between labels is a product sign
+        values = read_shape(first.group(2))
+        if isinstance(values, ParseFailure):
+            return values
+        if len(labels) != len(values):
+            return ParseFailure(f"the shape names {len(labels)} dimensions ({', '.join(labels)}) but gives "
+                                f"{len(values)} numbers", None, text)
+        pairs = [(label, str(value)) for label, value in zip(labels, values)]
+    elif _LABELS_AFTER.match(stripped):  # [28, 28, 8] (h, w, c), 28 x 28 x 8 (H x W x C)
+        after = _LABELS_AFTER.match(stripped)
+        labels = [label for label in re.findall(r"[A-Za-z]+", after.group(2).replace("\\times", " "))
+                  if label not in ("x", "X")]
+        values = read_shape(after.group(1))
+        if isinstance(values, ParseFailure):
+            return values
+        if len(labels) != len(values):
+            return ParseFailure(f"the shape names {len(labels)} dimensions ({', '.join(labels)}) but gives "
+                                f"{len(values)} numbers", None, text)
+        pairs = [(label, str(value)) for label, value in zip(labels, values)]
+    else:
+        for pattern, order in ((_LABEL_VALUE, (1, 2)), (_VALUE_LABEL, (2, 1))):
+            found = list(pattern.finditer(stripped))
+            if not found:
+                continue
+            gaps = [stripped[a.end():b.start()] for a, b in zip(found, found[1:])]
+            outside = stripped[:found[0].start()] + stripped[found[-1].end():]
+            if all(_LABEL_GLUE.match(gap) for gap in gaps) and _LABEL_GLUE.match(outside.strip("()[]")):
+                pairs = [(m.group(order[0]), m.group(order[1])) for m in found]
+            break
+    if not pairs:
+        return None
+    dims: dict[int, int] = {}
+    for label, value in pairs:
+        slot = _DIM_LABELS.get(label.lower())
+        if slot is None:
+            return ParseFailure(f"unknown dimension label '{label}': label dimensions as H, W and C "
+                                "(height, width, channels)", None, text)
+        if slot in dims:
+            return ParseFailure(f"the dimension label '{label}' names a dimension already given", None, text)
+        dims[slot] = int(value)
+    if sorted(dims) != list(range(len(dims))):
+        return ParseFailure("a labelled shape gives height, width and then channels; "
+                            f"this one gives only {', '.join(label for label, _ in pairs)}", None, text)
+    return tuple(dims[slot] for slot in range(len(dims)))

@@ -73,8 +73,11 @@ class Reader:
     """Recursive-descent reader from tokens to Python-syntax tokens over vocabulary names."""
 
     def __init__(self, tokens: list[Token], vocabulary: Mapping[str, sympy.Basic],
-                 functions: Mapping[str, str], big_o: bool):
+                 functions: Mapping[str, str], big_o: bool, bracket_products_only: bool = False):
         self.tokens = tokens
+        # In a number answer juxtaposition is a product only where a bracket touches: 8(75 + 1), (a)(b).
+        # 8 (75 + 1), 2\frac{1}{2}, 2e, {2}{3} are refused: working, a mixed number, a typo, never a silent product.
+        self.bracket_products_only = bracket_products_only
         self.i = 0
         self.depth = 0
         self.vocabulary = vocabulary
@@ -151,9 +154,25 @@ class Reader:
                 out = out + [Piece(tok.value, tok.start, tok.end)] + self.read_unary()
             elif self.starts_atom(tok):
                 # juxtaposition: 2x, o_t tanh(c_t), (a)(b)
+                if self.bracket_products_only:
+                    self.check_bracket_product(tok)
                 out = out + [Piece("*", tok.start, tok.start)] + self.read_power()
             else:
                 return out
+
+    def check_bracket_product(self, tok: Token) -> None:
+        if tok.kind == "ident" and tok.value not in self.vocabulary and tok.value not in self.functions:
+            return  # an unknown word ("20362 or 20490") is refused as one, by name
+        before = self.tokens[self.i - 1]
+        touching = before.end == tok.start
+        bracket = (before.kind == "op" and before.value == ")") or (tok.kind == "op" and tok.value == "(")
+        if touching and bracket:
+            return
+        if bracket:
+            raise Refusal("a number next to a bracket with a space between is ambiguous: it may be a product or "
+                          "working; write * or × for a product, or '=' before the working", tok.start)
+        raise Refusal("two numbers side by side are ambiguous (a product? a mixed number? a typo?); "
+                      "write * or × between them, or give one number", tok.start)
 
     def starts_atom(self, tok: Token) -> bool:
         if tok.kind in ("num", "ident"):
@@ -603,7 +622,42 @@ class Reader:
             return out
         if consumed:
             return self.emit_var(self.finish_var(_with_span(self.split_ident(word), tok)))
+        latex = self.latex_subscripts(tok)
+        if latex is not None:
+            self.tokens[self.i:self.i + 1] = latex
+            return self.read_name(latex[0])
         return self.emit_var(self.read_var())
+
+    def latex_subscripts(self, tok: Token) -> list[Token] | None:
+        """``i_tg_t`` as LaTeX reads it, ``i_t g_t`` (an unbraced subscript is one character), when the
+        name as written is unknown and every piece of that reading is a name; else None.
+
+        Code names the vocabulary knows (``w_xi``, ``h_prev``, ``dL_dh_t``) are never split.
+        """
+        word = tok.value
+        if "_" not in word or self.resolve(self.split_ident(word)) is not None:
+            return None
+        pieces, current, k = [], "", 0
+        while k < len(word):
+            if word[k] == "_" and k + 1 < len(word):
+                pieces.append((current + word[k:k + 2], k - len(current)))
+                current, k = "", k + 2
+            else:
+                current, k = current + word[k], k + 1
+        if current:
+            pieces.append((current, len(word) - len(current)))
+        if len(pieces) < 2:
+            return None
+        for index, (piece, _) in enumerate(pieces):
+            last = index == len(pieces) - 1
+            if "_" not in piece:  # f_tc_{t-1}: the last letter takes the subscript that follows
+                if not (last and piece.isalpha() and self.peek(1).kind == "op" and self.peek(1).value == "_"
+                        and self.peek(1).start == tok.end):
+                    return None
+            elif self.resolve(self.split_ident(piece)) is None and not (
+                    last and self.at_op("_", 1) and self.peek(1).start == tok.end):
+                return None
+        return [Token("ident", piece, tok.start + at, tok.start + at + len(piece)) for piece, at in pieces]
 
     def split_letters(self, word: str) -> list[str] | None:
         """``xy`` is x*y when it is not a name and every letter is one (as sympy's split_symbols)."""
@@ -676,6 +730,8 @@ class Reader:
                 raise Refusal("a subscript should be a time index such as t, t-1 or t+1, or a name", tok.start)
             var.end = self.expect_op("}", opener).end
             return
+        if tok.kind == "ident" and self.one_character_subscript(var, tok):
+            return
         if tok.kind in ("ident", "num"):
             self.take()
             if self.index is not None and tok.value == self.index[0]:
@@ -687,6 +743,31 @@ class Reader:
             var.end = tok.end
             return
         raise Refusal(f"expected a subscript after '_', got {_show(tok)}", tok.start)
+
+    def one_character_subscript(self, var: _Var, tok: Token) -> bool:
+        """``\bar{h}_to_t`` as LaTeX reads it: the unbraced subscript is ``t``, and ``o_t`` a factor of its own.
+
+        Only when the subscript run as a whole makes no known name and the reading has a time index
+        and a name after it; the rest is put back as a token of its own (True when so).
+        """
+        word = tok.value
+        if len(word) < 2 or word in TIME_WORDS or word[0] not in TIME_WORDS or var.offset is not None:
+            return False
+        whole = _Var(var.base, var.start, var.end, var.offset, var.bar, var.hat, var.tilde, var.local)
+        extended = self.split_ident(word)
+        whole.base, whole.offset = f"{whole.base}_{extended.base}", extended.offset
+        if self.resolve(whole) is not None:
+            return False
+        rest = word[1:]
+        rest_var = self.split_ident(rest)
+        if not rest[0].isalpha() or (self.resolve(rest_var) is None and rest not in self.vocabulary):
+            return False
+        self.tokens[self.i:self.i + 1] = [Token("ident", word[0], tok.start, tok.start + 1),
+                                          Token("ident", rest, tok.start + 1, tok.end)]
+        self.take()
+        self.set_offset(var, TIME_WORDS[word[0]], tok)
+        var.end = tok.start + 1
+        return True
 
     def set_offset(self, var: _Var, offset: int, tok: Token) -> None:
         if var.offset is not None:
