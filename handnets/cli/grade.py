@@ -22,7 +22,7 @@ from handnets.cli._commands import HELP
 from rich.text import Text
 
 from handnets.cli._progress import progress_bar
-from handnets.errors import HandnetsError, InvalidSheet, UsageError
+from handnets.errors import HandnetsError, InvalidRequest, InvalidSheet, UsageError
 from handnets.grading.key import load_key
 from handnets.grading.sheet import Sheet, load_sheet
 from handnets.outdir import OutputError, ResultFolder, write_file
@@ -140,7 +140,10 @@ def _run_batch(args: argparse.Namespace, out: Console) -> int:
     from handnets.render.batch import format_grades_csv, render_batch, report_files, summary_json
     from handnets.render.text import clean
 
-    sheets = find_sheets(args.sheets)
+    try:
+        sheets = find_sheets(args.sheets)
+    except InvalidRequest as exc:  # a path on the command line: the user's request, not a sheet's content
+        raise UsageError(str(exc)) from None
     folder = ResultFolder(args.out).open()  # before grading: an unusable --out fails now, not after the work
     try:
         with progress_bar(out, "grading", len(sheets), enabled=not args.json) as progress:
