@@ -122,7 +122,9 @@ class _IfItFits:
 
 def render_report(report: Report, setting: Setting | str = Setting.FINAL) -> Group:
     """The whole sheet: a summary table, then each question that needs the student's attention in detail."""
-    summary = Table(title=Text(clean(f"{report.student}  ({report.source}, key {report.key})")), title_justify="left")
+    # the heading is a line of its own, not the table's title: a title is cut to the table's width, and the path matters
+    heading = Text(clean(f"{report.student}  ({report.source}, key {report.key})"), style="italic")
+    summary = Table()
     # ids are never cropped (a TA looks them up): the id column is as wide as the longest, the note wraps
     summary.add_column("question", no_wrap=True, min_width=min(40, max((len(clean(v.id)) for v in report.verdicts), default=8)),
                        overflow="fold")
@@ -139,7 +141,7 @@ def render_report(report: Report, setting: Setting | str = Setting.FINAL) -> Gro
     summary.add_section()
     score, max_score = counted_score(report, setting)
     summary.add_row("total", "", f"{format_score(score)} / {format_score(max_score)}", "", style="bold")
-    parts: list[Any] = [summary]
+    parts: list[Any] = [heading, summary]
     flagged = [v for v in report.verdicts if disposition(v, setting) == "for review"]
     returned = [v for v in report.verdicts if disposition(v, setting) == "sent back"]
     if flagged:
