@@ -175,6 +175,11 @@ def test_batch_summary_shows_the_review_queue_apart_from_incorrect(tmp_path):
     count = next(q for q in summary["questions"] if q["id"] == "count")
     assert shape["counts"]["invalid"] == 25 and shape["counts"]["incorrect"] == 0
     assert count["counts"]["incorrect"] == 25 and count["counts"]["invalid"] == 0
+    import csv
+
+    with open(tmp_path / "out" / "grades.csv", newline="") as file:
+        status = {row["student"]: row["status"] for row in csv.DictReader(file)}
+    assert status["s00"] == "graded; for review: shape" and status["zz"] == "graded"
 
 
 def test_batch_summary_without_invalid_answers_has_no_review_queue(tmp_path):

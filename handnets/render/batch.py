@@ -59,6 +59,9 @@ _MAX_NAME_BYTES = 200
 def format_grades_csv(batch: Batch) -> str:
     """One row per student (unreadable sheets too, with the reason), one column per question, the total.
 
+    A sheet with answers for review (invalid or undecided: 0 until a person reads them) says so in
+    its status: ``graded; for review: conv.params lstm.cbar_t``.
+
     Every cell goes through ``csv_cell``: no cell can start a formula or carry a control character.
     """
     ids = [q.id for q in batch.key.questions]
@@ -67,8 +70,10 @@ def format_grades_csv(batch: Batch) -> str:
     rows: list[list[str]] = [["student", "source", *ids, "total", "max_score", "status"]]
     for report in batch.reports:
         scores = {v.id: format_score(v.score) for v in report.verdicts}
+        review = [v.id for v in report.verdicts if disposition(v, Setting.FINAL) == "for review"]
+        status = f"graded; for review: {' '.join(review)}" if review else "graded"  # invalid and undecided: 0 until read
         rows.append([report.student, report.source, *(scores[i] for i in ids), format_score(report.score),
-                     format_score(report.max_score), "graded"])
+                     format_score(report.max_score), status])
     for item in batch.unreadable:
         rows.append(["", item.source, *([""] * len(ids)), "", format_score(batch.key.max_score), f"unreadable: {item.reason}"])
     writer.writerows([csv_cell(cell) for cell in row] for row in rows)

@@ -110,14 +110,17 @@ class _IfItFits:
     def __init__(self, text: Text):
         self.text = text
 
+    def _width(self) -> int:
+        return max((len(line) for line in self.text.plain.split("\n")), default=0)
+
     def __rich_console__(self, console, options):
-        if max((len(line) for line in self.text.plain.split("\n")), default=0) <= options.max_width:
+        if self._width() <= options.max_width:
             yield self.text
 
     def __rich_measure__(self, console, options):
         from rich.measure import Measurement
 
-        return Measurement(0, min(options.max_width, max((len(l) for l in self.text.plain.split("\n")), default=0)))
+        return Measurement(0, min(options.max_width, self._width()))
 
 
 def render_report(report: Report, setting: Setting | str = Setting.FINAL) -> Group:
