@@ -220,3 +220,6 @@ def test_batch_at_80_columns_crops_no_question_id(tmp_path):
     for question in load_key("homework").questions:
         assert question.id in head, question.id
     assert all(len(line) <= 80 for line in text.splitlines())
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    notes = {w["note"] for q in summary["questions"] for w in [w for w in q["common_wrong"] if w["count"] >= 2][:3]}
+    assert notes and all(f" {note} " in text for note in notes)  # whole, on one line

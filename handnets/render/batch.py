@@ -238,14 +238,16 @@ def render_batch(batch: Batch, analytics: Analytics, *, pairs: int = 10, review_
     if analytics.review:
         parts.append(_review_table(analytics, review_rows))
     mistakes = Table(title="Most common wrong answers (grouped by meaning; shared by at least two students)", title_justify="left")
-    mistakes.add_column("question", overflow="fold")
+    mistakes.add_column("question: note", no_wrap=True, overflow="fold")  # ids and notes whole: a TA looks them up
     mistakes.add_column("students", justify="right", no_wrap=True)
-    mistakes.add_column("note", overflow="fold")
-    mistakes.add_column("example", overflow="fold")
+    mistakes.add_column("example", overflow="fold", ratio=1)
     for q in analytics.questions:
-        for rank, wrong in enumerate([w for w in q.common_wrong if w.count >= 2][:wrong_per_question]):
-            mistakes.add_row(Text(clean(q.question) if rank == 0 else ""), str(wrong.count), Text(clean(wrong.note)),
-                             Text(clean(_shorten(wrong.example))), end_section=False)
+        common = [w for w in q.common_wrong if w.count >= 2][:wrong_per_question]
+        if not common:
+            continue
+        mistakes.add_row(Text(clean(q.question), style="bold"), "", "")
+        for wrong in common:
+            mistakes.add_row(Text("  " + clean(wrong.note)), str(wrong.count), Text(clean(_shorten(wrong.example))))
     if mistakes.row_count:
         parts.append(mistakes)
     if batch.unreadable:
