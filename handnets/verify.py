@@ -87,13 +87,14 @@ def proof_documents(results: Sequence[SectionResult]) -> dict[str, str]:
 
 
 def write_proofs(results: Sequence[SectionResult], directory: Path) -> list[Path]:
-    directory.mkdir(parents=True, exist_ok=True)
+    """Each proof document into ``directory``, atomically (``handnets.outdir.write_file``: never through a
+    planted symlink or a guessable temporary name)."""
+    from handnets.outdir import write_file
+
     written = []
     for name, text in sorted(proof_documents(results).items()):
         path = directory / name
-        tmp = path.with_suffix(path.suffix + ".tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
+        write_file(path, text)
         written.append(path)
     return written
 
@@ -134,7 +135,14 @@ def main(argv: Sequence[str] | None = None, *, out: Console | None = None) -> in
             out.print(result.section.load("render")(result.value))
         out.print(render_summary(results))
     if args.write_proofs:
-        for path in write_proofs(results, args.write_proofs):
+        from handnets.outdir import OutputError
+
+        try:
+            written = write_proofs(results, args.write_proofs)
+        except OutputError as exc:
+            sys.stderr.write(f"error: {exc}\n")
+            return 2
+        for path in written:
             sys.stderr.write(f"wrote {path}\n")
     return 0 if passed else 1
 

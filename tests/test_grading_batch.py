@@ -57,11 +57,20 @@ def test_find_sheets_expands_directories_sorted(course):
     assert names == sorted(names) and "broken.toml" in names and len(names) == 12
 
 
-def test_find_sheets_missing_path_is_usage_error(tmp_path):
-    from handnets.errors import UsageError
+def test_find_sheets_missing_path_is_a_domain_error(tmp_path):
+    from handnets.errors import InvalidRequest, UsageError
 
-    with pytest.raises(UsageError, match="no such file"):
+    with pytest.raises(InvalidRequest, match="no such file") as caught:
         find_sheets([tmp_path / "nope"])
+    assert not isinstance(caught.value, UsageError)  # computation knows no command line (REVIEW.md item 5)
+    assert caught.value.source == str(tmp_path / "nope")
+
+
+def test_find_sheets_empty_directory_is_a_domain_error(tmp_path):
+    from handnets.errors import InvalidRequest
+
+    with pytest.raises(InvalidRequest, match="no .toml answer sheets"):
+        find_sheets([tmp_path])
 
 
 def test_batch_grades_every_readable_sheet_and_lists_unreadable(course):
@@ -218,3 +227,17 @@ def test_written_reports_are_ordinary_readable_files(cli, course, tmp_path):
     out = tmp_path / "out"
     cli("grade", "--key", KEY, str(course / "s1.toml"), "--out", str(out))
     assert (out / "grades.csv").stat().st_mode & 0o044 == 0o044  # group and others may read, as with any file
+
+
+def test_gradescope_bundle_reads_the_key_as_a_bounded_regular_file(tmp_path):
+    import os
+
+    from handnets.errors import InvalidKey
+    from handnets.render.gradescope import build_autograder
+
+    fifo = tmp_path / "key.toml"
+    os.mkfifo(fifo)  # Path.read_bytes() would block here forever
+    with pytest.raises(InvalidKey, match="key.toml"):
+        build_autograder(str(fifo))
+    with pytest.raises(InvalidKey, match="no such file"):
+        build_autograder(str(tmp_path / "absent.toml"))

@@ -136,3 +136,44 @@ def test_loads_sheet_keeps_decimals_exact():
     from decimal import Decimal
 
     assert loads_sheet('[answers]\nrate = 0.1\n').answers["rate"] == Decimal("0.1")
+
+
+@pytest.mark.parametrize(
+    ("field", "line"),
+    [
+        ("feedback", 'feedback = "half is \\frac{1}{2}"'),  # \f: a form feed
+        ("expected", 'expected = "\\bar{c}_t"'),  # \b: a backspace
+        ("prompt", 'prompt = "write \\tanh(c_t)"'),  # \t then a LaTeX command: a tab
+    ],
+)
+def test_key_latex_in_double_quotes_is_refused_naming_question_and_field(tmp_path, field, line):
+    path = tmp_path / "key.toml"
+    path.write_text("\n".join(["[[questions]]", "id = 'q1'", "type = 'expression'", line,
+                               *([] if field == "expected" else ["expected = 'x_t'"])]) + "\n")
+    with pytest.raises(InvalidKey) as info:
+        load_key(path)
+    assert str(info.value).startswith(f"{path}: question q1: {field}: LaTeX in a double-quoted string: use single quotes")
+
+
+def test_key_latex_in_a_mistake_names_the_mistake(tmp_path):
+    path = tmp_path / "key.toml"
+    path.write_text("[[questions]]\nid = 'q1'\ntype = 'expression'\nexpected = 'x_t'\n"
+                    "[[questions.mistakes]]\nnote = 'half'\nanswer = 'x_t/2'\ncredit = 0\nfeedback = \"\\frac{1}{2}\"\n")
+    with pytest.raises(InvalidKey, match=r"question q1: mistakes\[0\]\.feedback: LaTeX in a double-quoted string"):
+        load_key(path)
+
+
+def test_key_single_quoted_latex_and_plain_newlines_are_accepted(tmp_path):
+    path = tmp_path / "key.toml"
+    path.write_text("[[questions]]\nid = 'q1'\ntype = 'expression'\nexpected = 'x_t'\n"
+                    "prompt = \"first line\\nsecond line\"\nfeedback = '\\frac{1}{2} \\bar{c}_t'\n")
+    question = load_key(path).question("q1")
+    assert question.feedback == "\\frac{1}{2} \\bar{c}_t"
+    assert question.prompt == "first line\nsecond line"
+
+
+def test_builtin_key_has_no_latex_damage():
+    from handnets.safeio import latex_damage
+
+    key = load_key("homework")
+    assert [q.id for q in key.questions if latex_damage(q.prompt) or latex_damage(q.feedback)] == []

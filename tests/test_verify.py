@@ -67,3 +67,22 @@ def test_verify_runs_as_module_without_warnings():
     )
     assert done.returncode == 0, done.stderr
     assert "RuntimeWarning" not in done.stderr
+
+
+def test_verify_write_proofs_never_follows_a_planted_symlink(tmp_path, results):
+    target = tmp_path / "elsewhere.md"
+    target.write_text("untouched\n")
+    name = sorted(verify.proof_documents(results))[0]
+    (tmp_path / "proofs").mkdir()
+    (tmp_path / "proofs" / f"{name}.tmp").symlink_to(target)  # the old writer's fixed temporary name
+    written = verify.write_proofs(results, tmp_path / "proofs")
+    assert target.read_text() == "untouched\n"
+    assert (tmp_path / "proofs" / name).read_text(encoding="utf-8") == verify.proof_documents(results)[name]
+    assert len(written) == len(verify.proof_documents(results))
+
+
+def test_verify_write_proofs_into_a_file_exits_2(tmp_path, capsys):
+    blocker = tmp_path / "proofs"
+    blocker.write_text("a file, not a folder\n")
+    assert verify.main(["adder", "--write-proofs", str(blocker)], out=Console(file=io.StringIO(), width=100)) == 2
+    assert "error:" in capsys.readouterr().err

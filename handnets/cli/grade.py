@@ -22,7 +22,7 @@ from handnets.cli._commands import HELP
 from rich.text import Text
 
 from handnets.cli._progress import progress_bar
-from handnets.errors import HandnetsError, InvalidSheet, UsageError
+from handnets.errors import HandnetsError, InvalidRequest, InvalidSheet, UsageError
 from handnets.grading.key import load_key
 from handnets.grading.sheet import Sheet, load_sheet
 from handnets.outdir import OutputError, ResultFolder, write_file
@@ -60,10 +60,19 @@ def register(subparsers) -> None:
     grade.add_argument("--format", choices=("handnets", "gradescope"), default="handnets",
                        help="gradescope: write results.json in Gradescope's autograder schema into --out")
     grade.add_argument("--time-limit", type=_seconds, default=10.0, metavar="S", help="seconds allowed per answer (default 10)")
+    grade.add_argument("--resubmittable", action="store_true",
+                       help="the student may resubmit (a practice round, an autograder open for resubmission): an invalid "
+                            "(unreadable) answer is sent back with its message and counted neither in the score nor in "
+                            "the maximum. Without it grading is final: an invalid answer scores 0 and is flagged for "
+                            "review with the undecided ones, counted apart from incorrect. One sheet or --format "
+                            "gradescope only: a batch written with --out is final grading")
     grade.add_argument("--json", action="store_true", help="print JSON (one object per sheet, one per line)")
     grade.set_defaults(func=run_grade)
 
-    check = subparsers.add_parser("check", help=HELP["check"])
+    check = subparsers.add_parser("check", help=HELP["check"], description=(
+        "A student's self-check of one answer. It is resubmittable by nature: an invalid (unreadable) answer is "
+        "sent back with the message saying how to fix it, and is not counted (exit 1, like any answer that is "
+        "not correct)."))
     check.add_argument("--key", required=True, help="a key file, or the name of a built-in key (homework)")
     check.add_argument("question", help="the question id, e.g. lstm.cbar_t")
     check.add_argument("answer", help='the answer: an expression, a number, or a TOML value such as "[28, 28, 8]"')
@@ -91,7 +100,16 @@ def _limits(seconds: float):
     return Limits(seconds=seconds, hard_seconds=2 * seconds + 5)
 
 
+def _setting(args: argparse.Namespace):
+    from handnets.grading.analytics import Setting
+
+    return Setting.RESUBMITTABLE if args.resubmittable else Setting.FINAL
+
+
 def run_grade(args: argparse.Namespace, out: Console) -> int:
+    if args.resubmittable and args.out is not None and args.format != "gradescope":
+        raise UsageError("--resubmittable grades one sheet (or a Gradescope submission); a batch written with --out is "
+                         "final grading: invalid answers score 0 and are listed in the review queue")
     if args.format == "gradescope":
         return _run_gradescope(args, out)
     if args.out is None:
@@ -128,9 +146,9 @@ def _run_single(args: argparse.Namespace, out: Console) -> int:
             sys.stderr.write(f"error: {clean(result.reason)}\n")
             unreadable += 1
         elif args.json:
-            out.file.write(json.dumps(json_safe(report_json(result))) + "\n")
+            out.file.write(json.dumps(json_safe(report_json(result, _setting(args)))) + "\n")
         else:
-            out.print(render_report(result))
+            out.print(render_report(result, _setting(args)))
     return 2 if unreadable else 0
 
 
@@ -140,7 +158,10 @@ def _run_batch(args: argparse.Namespace, out: Console) -> int:
     from handnets.render.batch import format_grades_csv, render_batch, report_files, summary_json
     from handnets.render.text import clean
 
-    sheets = find_sheets(args.sheets)
+    try:
+        sheets = find_sheets(args.sheets)
+    except InvalidRequest as exc:  # a path on the command line: the user's request, not a sheet's content
+        raise UsageError(str(exc)) from None
     folder = ResultFolder(args.out).open()  # before grading: an unusable --out fails now, not after the work
     try:
         with progress_bar(out, "grading", len(sheets), enabled=not args.json) as progress:
@@ -186,7 +207,7 @@ def _run_gradescope(args: argparse.Namespace, out: Console) -> int:
         (result,) = _grade_isolated(args.key, [str(args.sheets[0])], args.time_limit)
         if isinstance(result, Unreadable):
             raise InvalidSheet(result.reason)
-        payload = gradescope_json(result)
+        payload = gradescope_json(result, _setting(args))
         code = 0
     except HandnetsError as exc:
         payload, code = gradescope_error_json(str(exc)), 2
@@ -241,6 +262,7 @@ def _depth(value) -> int:
 
 
 def run_check(args: argparse.Namespace, out: Console) -> int:
+    from handnets.grading.analytics import Setting
     from handnets.grading.batch import Unreadable, grade_isolated
     from handnets.grading.grade import Report
     from handnets.render.grading import render_verdict, verdict_json
@@ -262,9 +284,9 @@ def run_check(args: argparse.Namespace, out: Console) -> int:
     assert isinstance(result, Report)
     verdict = next(v for v in result.verdicts if v.id == question.id)
     if args.json:
-        out.file.write(json.dumps(json_safe(verdict_json(verdict))) + "\n")
-    else:
-        out.print(render_verdict(verdict))
+        out.file.write(json.dumps(json_safe(verdict_json(verdict, Setting.RESUBMITTABLE))) + "\n")
+    else:  # a self-check: an invalid answer goes back to the student, it costs nothing
+        out.print(render_verdict(verdict, Setting.RESUBMITTABLE))
     return 0 if verdict.verdict == "correct" else 1
 
 

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 
-from handnets.errors import InputError, UsageError
+from handnets.errors import InputError, InvalidRequest
 from handnets.grading.grade import Report, Verdict, VerdictMemo, alarm_guard, grade_answers
 from handnets.grading.key import Key, load_key
 from handnets.grading.sheet import Sheet, load_sheet
@@ -94,7 +94,8 @@ class Batch:
 def find_sheets(paths: Iterable[str | Path]) -> tuple[Path, ...]:
     """Expand directories into their ``*.toml`` files; sorted, duplicates removed.
 
-    A path that does not exist is a usage error; a directory without sheets is one too.
+    A path that does not exist, or a directory without sheets, is an ``InvalidRequest`` naming the
+    path (the CLI words it as a usage error).
     """
     found: dict[str, Path] = {}
     for raw in paths:
@@ -102,13 +103,13 @@ def find_sheets(paths: Iterable[str | Path]) -> tuple[Path, ...]:
         if path.is_dir():
             entries = sorted(p for p in path.iterdir() if p.suffix == ".toml" and not p.name.startswith("."))
             if not entries:
-                raise UsageError(f"{path}: no .toml answer sheets in this directory")
+                raise InvalidRequest("no .toml answer sheets in this directory", source=str(path))
             for entry in entries:
                 found.setdefault(str(entry), entry)
         elif path.exists():
             found.setdefault(str(path), path)
         else:
-            raise UsageError(f"{path}: no such file or directory")
+            raise InvalidRequest("no such file or directory", source=str(path))
     return tuple(sorted(found.values(), key=str))
 
 

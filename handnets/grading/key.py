@@ -49,6 +49,7 @@ import sympy
 
 from handnets.errors import InputError, InvalidKey, InvalidNumber
 from handnets.exact import load_toml, loads_toml, to_fraction
+from handnets.safeio import latex_damage
 from handnets.grading.equivalence import Definitions, LooseBound, WrittenOut
 from handnets.grading.parse import make_vocabulary, parse_big_o, parse_expression
 from handnets.grading.references import definitions_for, derived, known_definitions
@@ -244,7 +245,29 @@ def key_from_mapping(data: Mapping[str, Any], *, name: str, source: str) -> Key:
     title = data.get("title", name)
     if not isinstance(title, str):
         raise InvalidKey("expected a string", source=source, field="title")
+    if (why := latex_damage(title)) is not None:
+        raise InvalidKey(why, source=source, field="title")
     return Key(name=name, title=title, questions=tuple(parsed), source=source)
+
+
+def _latex_damage(value: Any, name: str = "", depth: int = 0) -> tuple[str, str] | None:
+    """(field, fix) for the first string of a question that TOML read as escapes: ``"\\frac{1}{2}"`` in
+    double quotes holds a form feed, not a backslash (``handnets.safeio.latex_damage``)."""
+    if isinstance(value, str):
+        why = latex_damage(value)
+        return None if why is None else (name or "value", why)
+    if depth > 8:  # a key is a few levels deep; TOML's own nesting limit bounds the rest
+        return None
+    if isinstance(value, dict):
+        items = ((f"{name}.{k}" if name else str(k), v) for k, v in value.items())
+    elif isinstance(value, list):
+        items = ((f"{name}[{i}]", v) for i, v in enumerate(value))
+    else:
+        return None
+    for field_name, item in items:
+        if (found := _latex_damage(item, field_name, depth + 1)) is not None:
+            return found
+    return None
 
 
 def _question(raw: Mapping[str, Any], index: int, source: str) -> Question:
@@ -252,6 +275,10 @@ def _question(raw: Mapping[str, Any], index: int, source: str) -> Question:
     if not isinstance(qid, str) or not qid.strip():
         raise InvalidKey("expected a non-empty string id", source=source, field=f"questions[{index}].id")
     where = f"question {qid}"
+    damaged = _latex_damage(raw)
+    if damaged is not None:
+        field_name, why = damaged
+        raise InvalidKey(why, source=source, field=f"{where}: {field_name}")
     unknown = set(raw) - _QUESTION_KEYS
     if unknown:
         raise InvalidKey(f"unknown field(s) {', '.join(sorted(unknown))}", source=source, field=where)

@@ -13,10 +13,10 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from handnets.grading.analytics import Analytics
+from handnets.grading.analytics import Analytics, Setting, counted_score
 from handnets.grading.batch import Batch
 from handnets.grading.grade import Report
-from handnets.render.grading import format_score, json_number, report_json
+from handnets.render.grading import disposition, format_score, json_number, report_json
 from handnets.render.text import clean, csv_cell, escape_filename, json_safe
 
 __all__ = [
@@ -59,6 +59,9 @@ _MAX_NAME_BYTES = 200
 def format_grades_csv(batch: Batch) -> str:
     """One row per student (unreadable sheets too, with the reason), one column per question, the total.
 
+    A sheet with answers for review (invalid or undecided: 0 until a person reads them) says so in
+    its status: ``graded; for review: conv.params lstm.cbar_t``.
+
     Every cell goes through ``csv_cell``: no cell can start a formula or carry a control character.
     """
     ids = [q.id for q in batch.key.questions]
@@ -67,8 +70,10 @@ def format_grades_csv(batch: Batch) -> str:
     rows: list[list[str]] = [["student", "source", *ids, "total", "max_score", "status"]]
     for report in batch.reports:
         scores = {v.id: format_score(v.score) for v in report.verdicts}
+        review = [v.id for v in report.verdicts if disposition(v, Setting.FINAL) == "for review"]
+        status = f"graded; for review: {' '.join(review)}" if review else "graded"  # invalid and undecided: 0 until read
         rows.append([report.student, report.source, *(scores[i] for i in ids), format_score(report.score),
-                     format_score(report.max_score), "graded"])
+                     format_score(report.max_score), status])
     for item in batch.unreadable:
         rows.append(["", item.source, *([""] * len(ids)), "", format_score(batch.key.max_score), f"unreadable: {item.reason}"])
     writer.writerows([csv_cell(cell) for cell in row] for row in rows)
@@ -114,11 +119,22 @@ def summary_json(batch: Batch, analytics: Analytics) -> dict[str, Any]:
     })
 
 
-def gradescope_json(report: Report) -> dict[str, Any]:
-    """Gradescope's autograder results: one test per question."""
+def gradescope_json(report: Report, setting: Setting | str = Setting.FINAL) -> dict[str, Any]:
+    """Gradescope's autograder results: one test per question.
+
+    Final grading (the default): an invalid or undecided answer scores 0 and its test output says it
+    is flagged for the TA to read; the results' output counts them. Resubmittable: an invalid answer
+    is sent back (its message, and that it is not counted) and the score leaves it out.
+    """
     tests = []
     for number, verdict in enumerate(report.verdicts, start=1):
+        what = disposition(verdict, setting)
         lines = [f"{verdict.verdict}: {verdict.feedback}"]
+        if what == "for review":
+            lines.append("flagged for the TA: this answer scores 0 until a person reads it" if verdict.verdict == "invalid"
+                         else "flagged for the TA: the grader could not decide; a person will read it")
+        elif what == "sent back":
+            lines.append("sent back: not counted; fix the notation as the message says and resubmit")
         if verdict.submitted:
             lines.append(f"your answer: {verdict.submitted}")
         if verdict.read_as is not None and verdict.read_as.plain and verdict.read_as.plain != verdict.submitted:
@@ -134,7 +150,15 @@ def gradescope_json(report: Report) -> dict[str, Any]:
                 "visibility": "visible",
             }
         )
-    return json_safe({"score": json_number(report.score), "tests": tests, "output": f"graded against key {report.key}", "visibility": "visible"})
+    score, _ = counted_score(report, setting)
+    flagged = [v.id for v in report.verdicts if disposition(v, setting) == "for review"]
+    returned = [v.id for v in report.verdicts if disposition(v, setting) == "sent back"]
+    output = [f"graded against key {report.key}"]
+    if flagged:
+        output.append(f"{len(flagged)} answer(s) flagged for the TA to review (scored 0 until then): {', '.join(flagged)}")
+    if returned:
+        output.append(f"{len(returned)} answer(s) could not be read and were not counted: fix and resubmit: {', '.join(returned)}")
+    return json_safe({"score": json_number(score), "tests": tests, "output": "\n".join(output), "visibility": "visible"})
 
 
 def gradescope_error_json(message: str) -> dict[str, Any]:
@@ -142,38 +166,103 @@ def gradescope_error_json(message: str) -> dict[str, Any]:
     return json_safe({"score": 0, "tests": [], "output": f"Your submission could not be graded: {message}", "visibility": "visible"})
 
 
-def render_batch(batch: Batch, analytics: Analytics, *, pairs: int = 10) -> Group:
-    """The terminal summary: per-question figures, common mistakes, unreadable sheets, shared answers."""
-    table = Table(title=Text(clean(f"{len(batch.reports)} sheets graded against {batch.key.name}")), title_justify="left")
-    for column in ("question", "mean", "correct", "incorrect", "invalid", "undecided", "missing", "manual"):
-        table.add_column(column, justify="left" if column == "question" else "right")
+_VERDICT_COLUMNS = ("correct", "incorrect", "invalid", "undecided", "missing", "manual")
+
+
+class _FitOrFold:
+    """The wide table when it fits the console, else the narrow one (each question's shares in words):
+    rich would otherwise crop the ids and headers a TA needs with an ellipsis."""
+
+    def __init__(self, wide: Table, narrow: Table):
+        self.wide, self.narrow = wide, narrow
+
+    def __rich_console__(self, console, options):
+        from rich.measure import Measurement
+
+        fits = Measurement.get(console, options.update(width=10_000), self.wide).maximum <= options.max_width
+        yield self.wide if fits else self.narrow
+
+
+def _question_table(batch: Batch, analytics: Analytics) -> _FitOrFold:
+    title = Text(clean(f"{len(batch.reports)} sheets graded against {batch.key.name}"))
+    wide = Table(title=title, title_justify="left")
+    wide.add_column("question", no_wrap=True)
+    wide.add_column("mean", justify="right", no_wrap=True)
+    for column in _VERDICT_COLUMNS:
+        wide.add_column(column, justify="right", no_wrap=True)
+    narrow = Table(title=title, title_justify="left")
+    narrow.add_column("question", overflow="fold")
+    narrow.add_column("mean", justify="right", no_wrap=True)
+    narrow.add_column("answers (share of sheets)", overflow="fold", ratio=1)
     for q in analytics.questions:
-        table.add_row(Text(clean(q.question)), f"{float(q.mean_score):.2f} / {format_score(q.max_score)}",
-                      *(f"{float(q.share(v)):.0%}" for v in ("correct", "incorrect", "invalid", "undecided", "missing", "manual")))
-    parts: list[Any] = [table]
-    mistakes = Table(title="Most common wrong answers (grouped by meaning)", title_justify="left")
-    mistakes.add_column("question")
-    mistakes.add_column("students", justify="right")
-    mistakes.add_column("note")
-    mistakes.add_column("example")
+        mean = f"{float(q.mean_score):.2f} / {format_score(q.max_score)}"
+        wide.add_row(Text(clean(q.question)), mean, *(f"{float(q.share(v)):.0%}" for v in _VERDICT_COLUMNS))
+        shares = ", ".join(f"{float(q.share(v)):.0%} {v}" for v in _VERDICT_COLUMNS if q.share(v))
+        narrow.add_row(Text(clean(q.question)), mean, shares)
+    return _FitOrFold(wide, narrow)
+
+
+def _review_table(analytics: Analytics, rows: int) -> Table:
+    """The review queue: invalid and undecided answers a person must read, the first ``rows`` of them.
+
+    The reason is the reader's first line (what is wrong and where); the answer with its pointer
+    is in summary.json."""
+    invalid = sum(r.verdict == "invalid" for r in analytics.review)
+    undecided = len(analytics.review) - invalid
+    title = (f"Review queue: {len(analytics.review)} answer(s) await a person ({invalid} invalid, {undecided} undecided): "
+             "scored 0 until read, counted apart from incorrect")
+    more = len(analytics.review) - rows
+    table = Table(title=title, title_justify="left", caption_justify="left",
+                  caption=f"and {more} more in summary.json (review_queue)" if more > 0 else None)
+    table.add_column("student", overflow="fold")
+    table.add_column("question", overflow="fold")
+    table.add_column("verdict", no_wrap=True)
+    table.add_column("reason", overflow="fold", ratio=1)
+    for item in analytics.review[:rows]:
+        reason = item.reason.strip().split("\n", 1)[0].rstrip(":").strip()
+        table.add_row(Text(clean(item.student)), Text(clean(item.question)), Text(item.verdict), Text(clean(reason)))
+    return table
+
+
+def _shorten(text: str, limit: int = 70) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "\u2026"  # cut on purpose: the whole answer is in summary.json
+
+
+def render_batch(batch: Batch, analytics: Analytics, *, pairs: int = 10, review_rows: int = 20, wrong_per_question: int = 3) -> Group:
+    """The terminal summary: per-question figures, the review queue, common mistakes, unreadable sheets, shared answers.
+
+    Nothing a TA looks up (a question id, a note, a student) is cropped at any width: narrow
+    consoles get a narrow layout, and long cells fold. Examples of wrong answers are cut at 70
+    characters on purpose (marked with an ellipsis; summary.json has them whole)."""
+    parts: list[Any] = [_question_table(batch, analytics)]
+    if analytics.review:
+        parts.append(_review_table(analytics, review_rows))
+    mistakes = Table(title="Most common wrong answers (grouped by meaning; shared by at least two students)", title_justify="left")
+    mistakes.add_column("question: note", no_wrap=True, overflow="fold")  # ids and notes whole: a TA looks them up
+    mistakes.add_column("students", justify="right", no_wrap=True)
+    mistakes.add_column("example", overflow="fold", ratio=1)
     for q in analytics.questions:
-        for wrong in q.common_wrong[:3]:
-            mistakes.add_row(Text(clean(q.question)), str(wrong.count), Text(clean(wrong.note)), Text(clean(wrong.example[:70])))
+        common = [w for w in q.common_wrong if w.count >= 2][:wrong_per_question]
+        if not common:
+            continue
+        mistakes.add_row(Text(clean(q.question), style="bold"), "", "")
+        for wrong in common:
+            mistakes.add_row(Text("  " + clean(wrong.note)), str(wrong.count), Text(clean(_shorten(wrong.example))))
     if mistakes.row_count:
         parts.append(mistakes)
     if batch.unreadable:
         unreadable = Table(title=f"{len(batch.unreadable)} unreadable sheet(s)", title_justify="left")
-        unreadable.add_column("sheet")
-        unreadable.add_column("reason")
+        unreadable.add_column("sheet", overflow="fold")
+        unreadable.add_column("reason", overflow="fold")
         for item in batch.unreadable:
             unreadable.add_row(Text(clean(item.source)), Text(clean(item.reason, lines=True)))
         parts.append(unreadable)
     if analytics.pairs:
         sharing = Table(title="Shared uncommon wrong answers (answer-sharing report)", title_justify="left")
-        sharing.add_column("students")
-        sharing.add_column("shared", justify="right")
-        sharing.add_column("rarity", justify="right")
-        sharing.add_column("questions")
+        sharing.add_column("students", overflow="fold")
+        sharing.add_column("shared", justify="right", no_wrap=True)
+        sharing.add_column("rarity", justify="right", no_wrap=True)
+        sharing.add_column("questions", overflow="fold")
         for pair in analytics.pairs[:pairs]:
             sharing.add_row(Text(clean(" & ".join(pair.students))), str(len(pair.shared)), f"{pair.rarity:.2f}",
                             Text(clean(", ".join(s.question for s in pair.shared))))

@@ -14,7 +14,9 @@ import zipfile
 from importlib import metadata, resources
 from pathlib import Path
 
+from handnets.errors import InvalidKey
 from handnets.grading.key import BUILTIN_KEYS
+from handnets.safeio import MAX_FILE_BYTES as MAX_KEY_BYTES, read_bytes
 
 __all__ = ["build_autograder", "SETUP_SH", "RUN_AUTOGRADER"]
 
@@ -100,7 +102,7 @@ def build_autograder(key_source: str) -> bytes:
     if str(key_source) in BUILTIN_KEYS:
         key_text = resources.files("handnets.data").joinpath(f"keys/{key_source}.toml").read_bytes()
     else:
-        key_text = Path(key_source).read_bytes()
+        key_text = read_bytes(key_source, limit=MAX_KEY_BYTES, error=InvalidKey, what="a key file")
     entries: dict[str, bytes] = {
         "setup.sh": SETUP_SH.encode(),
         "run_autograder": RUN_AUTOGRADER.encode(),

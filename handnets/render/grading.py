@@ -3,6 +3,11 @@
 Text from a sheet or a key (student names, sources, ids, notes, feedback, answers) is never
 interpreted as rich markup and never sends control characters: it goes into ``Text(clean(...))``
 (``handnets.render.text``), because answers contain ``[`` and file names contain ``ESC``.
+
+Every renderer of a sheet takes the grading ``setting`` (``handnets.grading.analytics.Setting``):
+in ``final`` grading an invalid answer scores 0 and is flagged for review (with the undecided
+ones); in a ``resubmittable`` setting (a self-check) it is sent back with its message and counted
+neither in the score nor in the maximum.
 """
 
 from __future__ import annotations
@@ -17,11 +22,13 @@ from rich.table import Table
 from rich.text import Text
 
 from handnets.exact import format_fraction
+from handnets.grading.analytics import Setting, counted_score
 from handnets.grading.grade import Report, Verdict
 from handnets.grading.key import Key, Question
 from handnets.render.text import clean, json_safe
 
-__all__ = ["render_report", "render_verdict", "report_json", "verdict_json", "format_score", "format_template", "json_number", "render_key_check"]
+__all__ = ["render_report", "render_verdict", "report_json", "verdict_json", "format_score", "format_template", "json_number",
+           "render_key_check", "disposition"]
 
 _STYLES = {
     "correct": "bold green",
@@ -46,54 +53,136 @@ def json_number(value: Fraction) -> int | float:
     return value.numerator if value.denominator == 1 else float(value)
 
 
-def render_verdict(verdict: Verdict) -> Table:
-    """One question, in detail: verdict, score, how the answer was read, feedback."""
-    table = Table.grid(padding=(0, 1))
-    table.add_column(style="bold", no_wrap=True)
-    table.add_column()
+def disposition(verdict: Verdict, setting: Setting | str = Setting.FINAL) -> str | None:
+    """What happens to an answer beyond its verdict: ``"for review"`` (final grading, invalid or
+    undecided: a person reads it), ``"sent back"`` (resubmittable, invalid: not counted), or None."""
+    if verdict.verdict == "invalid":
+        return "sent back" if Setting(setting) is Setting.RESUBMITTABLE else "for review"
+    if verdict.verdict == "undecided":
+        return "for review"
+    return None
+
+
+def _shown_score(verdict: Verdict, setting: Setting | str) -> str:
+    if disposition(verdict, setting) == "sent back":
+        return f"- / {format_score(verdict.max_score)}"  # not counted: neither the points nor the maximum
+    return f"{format_score(verdict.score)} / {format_score(verdict.max_score)}"
+
+
+_DISPOSITION_NOTE = {
+    "for review": "flagged for review: scores 0 until a person reads it (counted apart from incorrect)",
+    "sent back": "sent back: not counted; fix it as the feedback says and submit again",
+}
+
+
+def render_verdict(verdict: Verdict, setting: Setting | str = Setting.FINAL) -> Group:
+    """One question, in detail: verdict, score, how the answer was read, feedback, and its disposition.
+
+    The question id heads its own line (ids are long: a label column as wide as the id would leave
+    the answer a narrow strip at 80 columns); the details follow under short labels, wrapped."""
     head = Text()
+    head.append(clean(verdict.id), style="bold")
+    head.append("  ")
     head.append(verdict.verdict.upper(), style=_STYLES[verdict.verdict])
-    head.append(f"  {format_score(verdict.score)} / {format_score(verdict.max_score)}")
+    head.append(f"  {_shown_score(verdict, setting)}")
     if verdict.note not in (verdict.verdict, "correct"):
         head.append(f"  [{clean(verdict.note)}]", style="dim")
-    table.add_row(Text(clean(verdict.id)), head)
+    table = Table.grid(padding=(0, 1))
+    table.add_column(style="bold", no_wrap=True, width=8)
+    table.add_column(overflow="fold")
+    if (what := disposition(verdict, setting)) is not None:
+        table.add_row("", Text(_DISPOSITION_NOTE[what], style=_STYLES[verdict.verdict]))
     if verdict.submitted:
         table.add_row("answer", Text(clean(verdict.submitted, lines=True)))
     if verdict.read_as is not None and verdict.read_as.plain and verdict.read_as.plain != verdict.submitted:
         table.add_row("read as", Text(clean(verdict.read_as.plain, lines=True)))
     if verdict.read_as is not None and verdict.read_as.pretty and "\n" in verdict.read_as.pretty:
-        table.add_row("", Text(clean(verdict.read_as.pretty, lines=True)))
+        table.add_row("", _IfItFits(Text(clean(verdict.read_as.pretty, lines=True), no_wrap=True)))
     if verdict.feedback and verdict.feedback != "correct":
         table.add_row("feedback", Text(clean(verdict.feedback, lines=True)))
-    return table
+    return Group(head, table) if table.row_count else Group(head)
 
 
-def render_report(report: Report) -> Group:
+class _IfItFits:
+    """A drawing shown only when it fits the width: a wrapped 2-D formula is unreadable, and the
+    one-line form above it says the same."""
+
+    def __init__(self, text: Text):
+        self.text = text
+
+    def _width(self) -> int:
+        return max((len(line) for line in self.text.plain.split("\n")), default=0)
+
+    def __rich_console__(self, console, options):
+        if self._width() <= options.max_width:
+            yield self.text
+
+    def __rich_measure__(self, console, options):
+        from rich.measure import Measurement
+
+        return Measurement(0, min(options.max_width, self._width()))
+
+
+def render_report(report: Report, setting: Setting | str = Setting.FINAL) -> Group:
     """The whole sheet: a summary table, then each question that needs the student's attention in detail."""
-    summary = Table(title=Text(clean(f"{report.student}  ({report.source}, key {report.key})")), title_justify="left")
-    summary.add_column("question")
-    summary.add_column("verdict")
-    summary.add_column("score", justify="right")
-    summary.add_column("note")
+    # the heading is a line of its own, not the table's title: a title is cut to the table's width, and the path matters
+    heading = Text(clean(f"{report.student}  ({report.source}, key {report.key})"), style="italic")
+    summary = Table()
+    # ids are never cropped (a TA looks them up): the id column is as wide as the longest, the note wraps
+    summary.add_column("question", no_wrap=True, min_width=min(40, max((len(clean(v.id)) for v in report.verdicts), default=8)),
+                       overflow="fold")
+    summary.add_column("verdict", no_wrap=True)
+    summary.add_column("score", justify="right", no_wrap=True)
+    summary.add_column("note", overflow="fold")
     for verdict in report.verdicts:
         summary.add_row(
             Text(clean(verdict.id)),
             Text(verdict.verdict, style=_STYLES[verdict.verdict]),
-            f"{format_score(verdict.score)} / {format_score(verdict.max_score)}",
-            Text(clean(verdict.note), style="dim"),
+            _shown_score(verdict, setting),
+            _note_cell(verdict, setting),
         )
     summary.add_section()
-    summary.add_row("total", "", f"{format_score(report.score)} / {format_score(report.max_score)}", "", style="bold")
-    parts: list[Any] = [summary]
+    score, max_score = counted_score(report, setting)
+    summary.add_row("total", "", f"{format_score(score)} / {format_score(max_score)}", "", style="bold")
+    parts: list[Any] = [heading, summary]
+    flagged = [v for v in report.verdicts if disposition(v, setting) == "for review"]
+    returned = [v for v in report.verdicts if disposition(v, setting) == "sent back"]
+    if flagged:
+        parts.append(Text(clean(f"{_answers(len(flagged))} flagged for review ({_split(flagged)}): "
+                                f"scored 0 until a person reads {'it' if len(flagged) == 1 else 'them'}; "
+                                f"not counted as incorrect: {', '.join(v.id for v in flagged)}"), style="yellow"))
+    if returned:
+        parts.append(Text(clean(f"{_answers(len(returned))} sent back, not counted (out of {format_score(max_score)} "
+                                f"instead of {format_score(report.max_score)}): fix the notation and submit again: "
+                                f"{', '.join(v.id for v in returned)}"), style="yellow"))
     for verdict in report.verdicts:
         if verdict.verdict not in ("missing",):
-            parts.append(render_verdict(verdict))
+            parts.append(render_verdict(verdict, setting))
     if report.unknown_answers:
         parts.append(Text(clean("answers to questions the key does not have (ignored): " + ", ".join(report.unknown_answers)), style="yellow"))
     return Group(*parts)
 
 
-def verdict_json(verdict: Verdict) -> dict[str, Any]:
+def _note_cell(verdict: Verdict, setting: Setting | str) -> Text:
+    cell = Text(clean(verdict.note) if verdict.note != verdict.verdict else "", style="dim")
+    if (what := disposition(verdict, setting)) is not None:
+        cell.append(("; " if cell.plain else "") + what, style=_STYLES[verdict.verdict])
+    return cell
+
+
+def _answers(count: int) -> str:
+    return f"{count} answer{'' if count == 1 else 's'}"
+
+
+def _split(verdicts: list[Verdict]) -> str:
+    counts = {v: sum(x.verdict == v for x in verdicts) for v in ("invalid", "undecided")}
+    return ", ".join(f"{n} {v}" for v, n in counts.items() if n)
+
+
+def verdict_json(verdict: Verdict, setting: Setting | str = Setting.FINAL) -> dict[str, Any]:
+    """One answer: the verdict, and ``counted``, ``review`` (a person must read it) and ``sent_back``
+    under ``setting``."""
+    what = disposition(verdict, setting)
     return {
         "id": verdict.id,
         "verdict": verdict.verdict,
@@ -106,18 +195,25 @@ def verdict_json(verdict: Verdict) -> dict[str, Any]:
         if verdict.read_as is None
         else {"plain": verdict.read_as.plain, "pretty": verdict.read_as.pretty, "latex": verdict.read_as.latex},
         "method": verdict.method,
+        "counted": what != "sent back",
+        "review": what == "for review",
+        "sent_back": what == "sent back",
     }
 
 
-def report_json(report: Report) -> dict[str, Any]:
-    """The ``handnets grade --json`` object for one sheet."""
+def report_json(report: Report, setting: Setting | str = Setting.FINAL) -> dict[str, Any]:
+    """The ``handnets grade --json`` object for one sheet: score and max_score as counted under ``setting``."""
+    score, max_score = counted_score(report, setting)
     return {
         "student": report.student,
         "source": report.source,
         "key": report.key,
-        "score": json_number(report.score),
-        "max_score": json_number(report.max_score),
-        "questions": [verdict_json(v) for v in report.verdicts],
+        "setting": str(Setting(setting)),
+        "score": json_number(score),
+        "max_score": json_number(max_score),
+        "review": [v.id for v in report.verdicts if disposition(v, setting) == "for review"],
+        "sent_back": [v.id for v in report.verdicts if disposition(v, setting) == "sent back"],
+        "questions": [verdict_json(v, setting) for v in report.verdicts],
         "unknown_answers": list(report.unknown_answers),
     }
 
