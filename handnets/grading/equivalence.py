@@ -588,13 +588,19 @@ _T = TypeVar("_T")
 def _limited(compute: Callable[[], _T], seconds: float) -> tuple[bool, _T | None]:
     """(True, result) when ``compute`` finished within ``seconds``; (False, None) on timeout or no timer."""
     # the alarm may also fire after compute returned, while the timer is being cancelled: catch it outside
+    # and it may fire where Python cannot raise (a gc callback prints the exception and goes on):
+    # then compute runs on, and its result came after the limit all the same
+    started = time.monotonic()
     try:
         with _time_limit(seconds) as enforced:
             if not enforced:
                 return False, None
-            return True, compute()
+            result = compute()
     except _Timeout:
         return False, None
+    if time.monotonic() - started >= seconds:
+        return False, None
+    return True, result
 
 
 # ------------------------------------------------------------------------------------ judging
