@@ -10,6 +10,7 @@ from handnets.grading.parse.build import build
 from handnets.grading.parse.lexer import lex
 from handnets.grading.parse.names import ALLOWED_FUNCTIONS, CONSTANTS, FUNCTION_ALIASES
 from handnets.grading.parse.translate import Reader
+from handnets.grading.parse.unicode import drop_remarks, fold, refuse_ambiguous
 from handnets.grading.parse.values import MAX_LENGTH, ParseFailure, ParseResult, ParseSuccess, Refusal
 from handnets.vocabulary import SYMBOLS
 
@@ -58,8 +59,8 @@ def _parse(text: str, vocabulary: Mapping[str, sympy.Basic], functions: Mapping[
            *, big_o: bool, lhs: str | None) -> ParseResult:
     shown = text if isinstance(text, str) else repr(text)
     try:
-        sides = _read(text, vocabulary, functions, big_o, lhs)
-        return ParseSuccess(expr=sides[-1], text=shown, sides=sides)
+        sides, notes = _read(text, vocabulary, functions, big_o, lhs)
+        return ParseSuccess(expr=sides[-1], text=shown, sides=sides, notes=notes)
     except Refusal as failure:
         position = failure.position
         if position is not None:
@@ -70,12 +71,15 @@ def _parse(text: str, vocabulary: Mapping[str, sympy.Basic], functions: Mapping[
 
 
 def _read(text: str, vocabulary: Mapping[str, sympy.Basic], functions: Mapping[str, Callable],
-          big_o: bool, lhs: str | None) -> tuple[sympy.Expr, ...]:
-    """Every side of the answer's ``=`` chain, the question's own left-hand side (``lhs``) left out."""
+          big_o: bool, lhs: str | None) -> tuple[tuple[sympy.Expr, ...], tuple[str, ...]]:
+    """Every side of the answer's ``=`` chain, the question's own left-hand side (``lhs``) left out,
+    and a note for each comment or remark that was ignored."""
     if not isinstance(text, str):
         raise Refusal(f"expected text, got {type(text).__name__}", None)
     if len(text) > MAX_LENGTH:
         raise Refusal(f"the answer is {len(text)} characters long, more than the {MAX_LENGTH} allowed", MAX_LENGTH)
+    text, notes = drop_remarks(fold(text), big_o=big_o)
+    refuse_ambiguous(text)
     tokens = lex(text)
     if tokens[0].kind == "eof":
         raise Refusal("the answer is empty", 0)
@@ -109,4 +113,4 @@ def _read(text: str, vocabulary: Mapping[str, sympy.Basic], functions: Mapping[s
         if lhs is None:
             raise Refusal("write only the expression, without a left-hand side and '='", reader.equals[0])
         raise Refusal(f"the left-hand side reads as {sides[0]}, but this answer is for {lhs}", pieces[0][0].start)
-    return sides
+    return sides, notes

@@ -30,6 +30,7 @@ import re
 from types import MappingProxyType
 
 from handnets.grading.parse.expression import parse_expression
+from handnets.grading.parse.unicode import number_ambiguity
 from handnets.grading.parse.values import MAX_LENGTH, ParseFailure, ParseResult, ParseSuccess
 
 __all__ = ["read_number", "HEDGE"]
@@ -83,6 +84,8 @@ def read_number(text: str, *, integer: bool = True) -> ParseResult:
     if len(text) > MAX_LENGTH:
         return ParseFailure(f"the answer is {len(text)} characters long, more than the {MAX_LENGTH} allowed",
                             MAX_LENGTH, text)
+    if (ambiguous := number_ambiguity(text)) is not None:
+        return ambiguous
     edits: dict[int, str] = {}  # index in text -> what replaces that character ("" removes it)
     failure = _tidy(text, edits, integer)
     if failure is not None:

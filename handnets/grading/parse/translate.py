@@ -354,6 +354,8 @@ class Reader:
             if canonical not in PRIMES:
                 raise Refusal(f"a prime is only read on sigma or tanh, not on {canonical}", prime.start)
             canonical = PRIMES[canonical]
+            if not (self.peek().kind == "op" and self.peek().value in "([{"):  # σ' x_t: of what?
+                raise Refusal(f"{name_tok.value}' of what? Write its argument in brackets, as in {name_tok.value}'(z)", self.peek().start)
         power: list[Piece] | None = None
         if self.at_op("^"):
             caret = self.take()
@@ -365,7 +367,9 @@ class Reader:
             elif self.at_op("{") and self.peek(1).kind == "num" and self.at_op("}", 2):
                 value = self.peek(1).value
                 self.i += 3
-            if value is None or not value.isdigit() or not 1 <= int(value) <= 9:
+            else:
+                value = self.take_negative_power(name_tok)
+            if value is None or not value.lstrip("-").isdigit() or not 1 <= abs(int(value)) <= 9:
                 raise Refusal("a power on a function name must be a whole number from 1 to 9, as in tanh^2(c)",
                             caret.start)
             power = [Piece("**", caret.start, caret.end), Piece(str(int(value)), tok.start, tok.end)]
@@ -399,6 +403,19 @@ class Reader:
         if power is None:
             return call
         return [Piece("(", name_tok.start, name_tok.start), *call, Piece(")", name_tok.start, name_tok.start), *power]
+
+    def take_negative_power(self, name_tok: Token) -> str | None:
+        """cosh^{-2}(c) is cosh(c)**-2; f^{-1} is the inverse function, refused; None if not ^{-k} or ^-k."""
+        braced = self.at_op("{")
+        at = 1 if braced else 0
+        if not (self.at_op("-", at) and self.peek(at + 1).kind == "num" and (not braced or self.at_op("}", at + 2))):
+            return None
+        value = "-" + self.peek(at + 1).value
+        if value == "-1":
+            raise Refusal(f"^{{-1}} on {name_tok.value} is its inverse function, not a power: write "
+                          f"1/{name_tok.value}(x) for the reciprocal", name_tok.start)
+        self.i += at + 2 + (1 if braced else 0)
+        return value
 
     def take_prime(self) -> Token | None:
         """A derivative mark after a function name: ', ^', ^{'}, ^\\prime, ^{\\prime}; None if there is none."""
