@@ -248,6 +248,8 @@ class _Lexer:
         """½ is (1/2); 3½, the fraction right after a number, is the mixed number (3 + 1/2)."""
         pos = self.pos
         numerator, denominator = VULGAR_FRACTIONS[ch]
+        if pos and self.text[pos - 1] in VULGAR_FRACTIONS:
+            raise Refusal("two fractions side by side: write the product with *", pos)
         whole = None
         if self.tokens and self.tokens[-1].kind == "num" and self.tokens[-1].end == pos:
             whole = self.tokens.pop()

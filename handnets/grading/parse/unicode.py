@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from fractions import Fraction
 from types import MappingProxyType
 
 from handnets.grading.parse.values import ParseFailure, Refusal
@@ -152,7 +153,8 @@ def refuse_ambiguous(text: str) -> None:
                       match.start())
 
 
-_RANGE = re.compile(r"[0-9]\s*[–—]\s*[0-9]")
+# one dash between two numbers and no other arithmetic: 20362–20490 (a working line 20490 – 128 = 20362 is not)
+_RANGE = re.compile(r"^[^=+*/×·x()\[\]–—-]*[0-9]\s*[–—]\s*[0-9][^=+*/×·x()\[\]–—-]*$")
 _HEDGE = re.compile(r"\(\s*[+±-]\s*[0-9][^()]*\b(?:if|with|without|when|incl|including|plus|counting)\b[^()]*\)"
                     r"|±", re.IGNORECASE)
 _MIXED = re.compile(r"(?<![0-9.,])(?<![0-9] )([0-9]{1,3}) +([0-9]{1,2}) */ *([0-9]{1,2})(?![0-9])")
@@ -162,9 +164,12 @@ _MIXED_TEX = re.compile(r"[0-9]\s*\\[dt]?frac\s*\{\s*[0-9]+\s*\}\s*\{\s*[0-9]+\s
 def number_ambiguity(text: str) -> ParseFailure | None:
     """A failure for a number answer with two readings (range, hedge, mixed number), or None."""
     match = _RANGE.search(text)
-    if match:
-        return ParseFailure("an en dash between two numbers is a range: give one number "
-                            "(write - for a subtraction)", match.start() + 1, text)
+    bounds = [Fraction(group.replace(",", "")) for group in re.findall(r"[0-9][0-9,]*(?:\.[0-9]+)?", text)] \
+        if match else []
+    if match and len(bounds) == 2 and bounds[0] < bounds[1]:  # low–high; 20490 – 128 is a difference
+        dash = next(index for index, ch in enumerate(text) if ch in "–—")
+        return ParseFailure("a dash between two numbers is a range: give one number "
+                            "(write - for a subtraction)", dash, text)
     match = _HEDGE.search(text)
     if match:
         return ParseFailure("this offers two values: give the one number the question asks for",
