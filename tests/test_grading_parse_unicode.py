@@ -309,3 +309,50 @@ def test_parse_unicode_matrix_plain_tex_and_vulgar_fractions(text, expected):
 def test_parse_unicode_matrix_mixed_numbers_are_refused(text):
     result = read_matrix(text)
     assert isinstance(result, ParseFailure) and "mixed number" in result.message
+
+
+# ------------------------------------------------------------------------------ \prod bodies
+
+f_prev_t = S["f_prev"] * f_t
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    (r"\prod_{s=t-1}^{t} f_s \, \bar{c}_t", f_prev_t * cbar_t),  # the constant factor is outside the product
+    (r"\prod_{s=t-1}^{t} f_s \bar{c}_t", f_prev_t * cbar_t),
+    (r"\bar{c}_t \prod_{k=t-1}^{t} f_k", f_prev_t * cbar_t),
+    (r"\prod_{s=t}^{t+1} f_s c_s", f_t * f_next * c_t * c_next),  # every factor with the index is inside
+    (r"\prod_{s=t-1}^{t} 2 f_s", 4 * f_prev_t),  # a leading factor is the product's own
+    (r"\prod_{s=t}^{t} f_s \bar{c}_t", f_t * cbar_t),
+])
+def test_parse_unicode_product_body_ends_at_a_factor_without_its_index(text, expected):
+    assert sympy.expand(read(text) - expected) == 0
+
+
+def test_parse_unicode_product_index_used_after_a_constant_factor_is_refused():
+    assert refused(r"\prod_{s=t-1}^{t} f_s \bar{c}_t f_s")
+
+
+# ------------------------------------------------------------------------------ in the grader
+
+def test_parse_unicode_grader_tells_the_student_a_comment_was_ignored():
+    from handnets.grading.grade import judge_answer
+    from handnets.grading.key import load_key
+
+    question = load_key("homework").question("lstm.ibar_t")
+    verdict = judge_answer(question, "di_t = dc_t * g_t  # elementwise")
+    assert verdict.verdict == "correct"
+    assert "# elementwise" in verdict.feedback and "ignored" in verdict.feedback
+
+
+@pytest.mark.parametrize(("question_id", "answer"), [
+    ("params.rnn_20_128_10", "20362–20490"),
+    ("conv.params", "600 (+8 if bias)"),
+    ("lstm.fbar_t", "cbar_t * c_t-1"),
+    ("lstm.w_xi_bar", r"\bar{i}_t \sigma^\prime x_t"),
+])
+def test_parse_unicode_grader_marks_two_readings_invalid(question_id, answer):
+    from handnets.grading.grade import judge_answer
+    from handnets.grading.key import load_key
+
+    question = load_key("homework").question(question_id)
+    assert judge_answer(question, answer).verdict == "invalid"

@@ -525,7 +525,7 @@ class Reader:
         for value in range(first, last + 1):
             self.i, self.index = start, (name, value)
             try:
-                factors.append(self.read_product())
+                factors.append(self.read_product_body(name, first, last))
             finally:
                 self.index = None
             if end is not None and self.i != end:  # cannot happen: the same tokens read the same way
@@ -538,6 +538,32 @@ class Reader:
                 out.append(Piece("*", opener.start, opener.start))
             out += [Piece("(", opener.start, opener.start), *factor, Piece(")", opener.end, opener.end)]
         return out + [Piece(")", opener.end, opener.end)]
+
+    def read_product_body(self, name: str, first: int, last: int) -> list[Piece]:
+        """The factors after \\prod up to the first one that does not use its index:
+        \\prod_{s=t-1}^{t} f_s \\, \\bar{c}_t is (f_{t-1} f_t) \\bar{c}_t, not f_{t-1} \\bar{c}_t f_t \\bar{c}_t."""
+        out = self.read_unary()
+        index = self.index
+        while True:
+            tok = self.peek()
+            explicit = tok.kind == "op" and tok.value in "*/"
+            if not (explicit or self.starts_atom(tok)):
+                return out
+            save = self.i
+            if explicit:
+                self.take()
+            at_factor = self.i
+            self.index = (name, first)
+            low = self.read_power()
+            self.i, self.index = at_factor, (name, last)
+            high = self.read_power()
+            self.index = index
+            if first != last and low == high:  # the same for every step: a factor outside the product
+                self.i = save
+                return out
+            self.i = at_factor
+            factor = self.read_power()
+            out = out + [Piece(tok.value if explicit else "*", tok.start, tok.start if not explicit else tok.end)] + factor
 
     def read_product_limits(self, opener: Token) -> tuple[str, int, int]:
         """_{k=t-1}^{t}: the index name and its first and last time offsets."""
