@@ -76,12 +76,11 @@ def fold(text: str) -> str:
 _PROSE = r"since|because|as|where|using|via|one|note|assuming|given|i\.e\.|e\.g\.|elementwise|element-wise"
 _BALANCED = r"[^()\n]*(?:\([^()\n]*\)[^()\n]*)*"
 # a closing remark in parentheses: (since f_t = 0), (\text{since } f_t = 0), \text{(because ...)}
+# (each pattern starts at a fixed character and has no two quantifiers over the same characters: linear)
 _PAREN_REMARK = re.compile(
-    r"(?:\s|\\q?quad\b|\\[,;:])+(\(\s*(?:\\text(?:rm|it)?\s*\{\s*)?(?:" + _PROSE + r")\b" + _BALANCED + r"\))\s*\.?\s*$",
-    re.IGNORECASE)
-_TEXT_REMARK = re.compile(
-    r"(?:\s|\\q?quad\b|\\[,;:])+(\\text(?:rm|it)?\s*\{\s*\(?\s*(?:" + _PROSE + r")\b[^{}\n]*\}" + r"[^\n]*?)\s*$",
-    re.IGNORECASE)
+    r"(\(\s*(?:\\text(?:rm|it)?\s*\{\s*)?(?:" + _PROSE + r")\b" + _BALANCED + r"\))\s*(?:\.\s*)?$", re.IGNORECASE)
+_TEXT_REMARK = re.compile(r"(\\text(?:rm|it)?\s*\{\s*\(?\s*(?:" + _PROSE + r")\b[^{}\n]*\}[^\n]*)$", re.IGNORECASE)
+_SEPARATED = re.compile(r"(?:\s|\\q?quad|\\[,;:])$")  # what must come before a remark: a space or \quad
 _COMMENT = re.compile(r"#[^\n]*")
 _BIG_O_START = re.compile(r"\s*(?:\\mathcal\s*\{\s*O\s*\}|\\Theta|Θ|O)\s*\(")
 # words after a big-O that change its meaning: O(d) per layer, O(d) times O(k)
@@ -97,7 +96,8 @@ def drop_remarks(text: str, *, big_o: bool) -> tuple[str, tuple[str, ...]]:
         text = _blank(text, match.start(), match.end())
     for pattern in (_PAREN_REMARK, _TEXT_REMARK):
         match = pattern.search(text)
-        if match and text[:match.start()].strip():
+        before = text[:match.start()] if match else ""
+        if match and _SEPARATED.search(before[-6:]) and before.strip():
             notes.append(f'the remark "{match.group(1).strip()}" was ignored')
             text = _blank(text, match.start(1), match.end(1))
     if big_o:
