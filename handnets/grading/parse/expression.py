@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 
 import sympy
 
@@ -38,7 +39,7 @@ def parse_expression(text: str, *, vocabulary: Mapping[str, sympy.Basic] | None 
     """
     vocabulary = SYMBOLS if vocabulary is None else vocabulary
     functions = ALLOWED_FUNCTIONS if functions is None else functions
-    return _parse(text, vocabulary, functions, big_o=False, lhs=lhs)
+    return _noted(text, False, lambda cleaned: _parse(cleaned, vocabulary, functions, big_o=False, lhs=lhs))
 
 
 def parse_big_o(text: str, *, vocabulary: Mapping[str, sympy.Basic],
@@ -52,15 +53,15 @@ def parse_big_o(text: str, *, vocabulary: Mapping[str, sympy.Basic],
     'H*W*d*k'
     """
     functions = ALLOWED_FUNCTIONS if functions is None else functions
-    return _parse(text, vocabulary, functions, big_o=True, lhs=None)
+    return _noted(text, True, lambda cleaned: _parse(cleaned, vocabulary, functions, big_o=True, lhs=None))
 
 
 def _parse(text: str, vocabulary: Mapping[str, sympy.Basic], functions: Mapping[str, Callable],
            *, big_o: bool, lhs: str | None) -> ParseResult:
     shown = text if isinstance(text, str) else repr(text)
     try:
-        sides, notes = _read(text, vocabulary, functions, big_o, lhs)
-        return ParseSuccess(expr=sides[-1], text=shown, sides=sides, notes=notes)
+        sides = _read(text, vocabulary, functions, big_o, lhs)
+        return ParseSuccess(expr=sides[-1], text=shown, sides=sides)
     except Refusal as failure:
         position = failure.position
         if position is not None:
@@ -71,15 +72,12 @@ def _parse(text: str, vocabulary: Mapping[str, sympy.Basic], functions: Mapping[
 
 
 def _read(text: str, vocabulary: Mapping[str, sympy.Basic], functions: Mapping[str, Callable],
-          big_o: bool, lhs: str | None) -> tuple[tuple[sympy.Expr, ...], tuple[str, ...]]:
-    """Every side of the answer's ``=`` chain, the question's own left-hand side (``lhs``) left out,
-    and a note for each comment or remark that was ignored."""
+          big_o: bool, lhs: str | None) -> tuple[sympy.Expr, ...]:
+    """Every side of the answer's ``=`` chain, the question's own left-hand side (``lhs``) left out."""
     if not isinstance(text, str):
         raise Refusal(f"expected text, got {type(text).__name__}", None)
     if len(text) > MAX_LENGTH:
         raise Refusal(f"the answer is {len(text)} characters long, more than the {MAX_LENGTH} allowed", MAX_LENGTH)
-    text, notes = drop_remarks(fold(text), big_o=big_o)
-    refuse_ambiguous(text)
     tokens = lex(text)
     if tokens[0].kind == "eof":
         raise Refusal("the answer is empty", 0)
@@ -113,4 +111,21 @@ def _read(text: str, vocabulary: Mapping[str, sympy.Basic], functions: Mapping[s
         if lhs is None:
             raise Refusal("write only the expression, without a left-hand side and '='", reader.equals[0])
         raise Refusal(f"the left-hand side reads as {sides[0]}, but this answer is for {lhs}", pieces[0][0].start)
-    return sides, notes
+    return sides
+
+
+def _noted(text: str, big_o: bool, read: Callable[[str], ParseResult]) -> ParseResult:
+    """``read`` run on ``text`` with comments and closing remarks blanked out (``unicode.drop_remarks``),
+    after notations with two readings are refused; the result shows the text as typed, with a note for
+    each thing left out. Positions hold: the blanking keeps every character's place."""
+    if not isinstance(text, str) or len(text) > MAX_LENGTH:
+        return read(text)  # refused there, with the reason
+    try:
+        cleaned, notes = drop_remarks(fold(text), big_o=big_o)
+        refuse_ambiguous(cleaned)
+    except Refusal as failure:
+        return ParseFailure(message=failure.message, position=failure.position, text=text)
+    result = read(cleaned)
+    if isinstance(result, ParseSuccess):
+        return replace(result, text=text, notes=notes)
+    return replace(result, text=text)

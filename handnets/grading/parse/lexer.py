@@ -1,4 +1,9 @@
-"""Stage 1: untrusted text to tokens with positions, refusing invisible, look-alike and unknown characters."""
+"""Stage 1: untrusted text to tokens with positions, refusing invisible, look-alike and unknown characters.
+
+Text pasted from an equation editor is made plain first (``unicode.fold``: 𝑐 is c, ℎ is h, the
+invisible FUNCTION APPLICATION a space); comments and closing remarks are dropped, and notations with
+two readings refused, before the lexer runs (``unicode.drop_remarks``, ``unicode.refuse_ambiguous``).
+"""
 
 from __future__ import annotations
 
@@ -117,6 +122,27 @@ class _Lexer:
             return "{" if opens_subscript else "("
         return "}" if self.round and self.round.pop() else ")"
 
+    def read_vulgar_fraction(self, ch: str) -> None:
+        """½ is (1/2); 3½, the fraction right after a number, is the mixed number (3 + 1/2)."""
+        pos = self.pos
+        numerator, denominator = VULGAR_FRACTIONS[ch]
+        if pos and self.text[pos - 1] in VULGAR_FRACTIONS:
+            raise Refusal("two fractions side by side: write the product with *", pos)
+        whole = None
+        if self.tokens and self.tokens[-1].kind == "num" and self.tokens[-1].end == pos:
+            whole = self.tokens.pop()
+            if not whole.value.isdigit():
+                raise Refusal(f"a fraction after a decimal number ({whole.value}{ch}) is not a mixed number", pos)
+        self.emit("op", "(", pos, pos)
+        if whole is not None:
+            self.emit("num", whole.value, whole.start, whole.end)
+            self.emit("op", "+", pos, pos)
+        self.emit("num", str(numerator), pos, pos + 1)
+        self.emit("op", "/", pos, pos + 1)
+        self.emit("num", str(denominator), pos, pos + 1)
+        self.emit("op", ")", pos + 1, pos + 1)
+        self.pos = pos + 1
+
     def run(self) -> None:
         text, n = self.text, len(self.text)
         while self.pos < n:
@@ -147,6 +173,8 @@ class _Lexer:
                     self.read_name(match.group(), self.pos, match.end())
             elif unicodedata.combining(ch) or _decomposed(ch) is not None:
                 self.read_marked_letter(ch)
+            elif ch in VULGAR_FRACTIONS:
+                self.read_vulgar_fraction(ch)
             elif ch in _SUBSCRIPTS:
                 self.read_subscripts()
             else:
@@ -244,27 +272,6 @@ class _Lexer:
             self.emit(tok.kind, tok.value, start + tok.start, start + tok.end)
         self.emit("op", "}", self.pos, self.pos)
 
-    def read_vulgar_fraction(self, ch: str) -> None:
-        """½ is (1/2); 3½, the fraction right after a number, is the mixed number (3 + 1/2)."""
-        pos = self.pos
-        numerator, denominator = VULGAR_FRACTIONS[ch]
-        if pos and self.text[pos - 1] in VULGAR_FRACTIONS:
-            raise Refusal("two fractions side by side: write the product with *", pos)
-        whole = None
-        if self.tokens and self.tokens[-1].kind == "num" and self.tokens[-1].end == pos:
-            whole = self.tokens.pop()
-            if not whole.value.isdigit():
-                raise Refusal(f"a fraction after a decimal number ({whole.value}{ch}) is not a mixed number", pos)
-        self.emit("op", "(", pos, pos)
-        if whole is not None:
-            self.emit("num", whole.value, whole.start, whole.end)
-            self.emit("op", "+", pos, pos)
-        self.emit("num", str(numerator), pos, pos + 1)
-        self.emit("op", "/", pos, pos + 1)
-        self.emit("num", str(denominator), pos, pos + 1)
-        self.emit("op", ")", pos + 1, pos + 1)
-        self.pos = pos + 1
-
     def emit_marked(self, letter: str, start: int, marks: list[tuple[str, int]]) -> None:
         """``letter`` under ``marks`` as the LaTeX it stands for: \\hat{\\bar{y}}, outermost mark last."""
         for decoration, at in reversed(marks):
@@ -279,8 +286,6 @@ class _Lexer:
         if ch == "_" and pos + 1 < len(text) and text[pos + 1] in "_" + "abcdefghijklmnopqrstuvwxyz":
             if not self.tokens or self.tokens[-1].end != pos or self.tokens[-1].kind not in ("ident", "op", "cmd"):
                 raise Refusal("names cannot start with '_'", pos)
-        if text.startswith("//", pos):
-            raise Refusal("'//' is not read: write / for a division, and # before a comment", pos)
         if text.startswith("**", pos):
             self.emit("op", "^", pos, pos + 2)
             self.pos += 2
@@ -302,8 +307,6 @@ class _Lexer:
             self.emit("op", "^", pos, pos + 1)
             self.emit("ident", "T", pos, pos + 1)
             self.pos += 1
-        elif ch in VULGAR_FRACTIONS:
-            self.read_vulgar_fraction(ch)
         elif ch in _UNICODE_POWERS:
             self.emit("op", "^", pos, pos + 1)
             self.emit("num", _UNICODE_POWERS[ch], pos, pos + 1)

@@ -30,7 +30,6 @@ import re
 from types import MappingProxyType
 
 from handnets.grading.parse.expression import parse_expression
-from handnets.grading.parse.unicode import number_ambiguity
 from handnets.grading.parse.values import MAX_LENGTH, ParseFailure, ParseResult, ParseSuccess
 
 __all__ = ["read_number", "HEDGE"]
@@ -84,6 +83,7 @@ def read_number(text: str, *, integer: bool = True) -> ParseResult:
     if len(text) > MAX_LENGTH:
         return ParseFailure(f"the answer is {len(text)} characters long, more than the {MAX_LENGTH} allowed",
                             MAX_LENGTH, text)
+    from handnets.grading.parse.unicode import number_ambiguity  # a range, a hedge, a mixed number: refused
     if (ambiguous := number_ambiguity(text)) is not None:
         return ambiguous
     edits: dict[int, str] = {}  # index in text -> what replaces that character ("" removes it)

@@ -368,7 +368,7 @@ class Reader:
                 value = self.peek(1).value
                 self.i += 3
             else:
-                value = self.take_negative_power(name_tok)
+                value = self.take_negative_power(name_tok, caret)
             if value is None or not value.lstrip("-").isdigit() or not 1 <= abs(int(value)) <= 9:
                 raise Refusal("a power on a function name must be a whole number from 1 to 9, as in tanh^2(c)",
                             caret.start)
@@ -404,7 +404,7 @@ class Reader:
             return call
         return [Piece("(", name_tok.start, name_tok.start), *call, Piece(")", name_tok.start, name_tok.start), *power]
 
-    def take_negative_power(self, name_tok: Token) -> str | None:
+    def take_negative_power(self, name_tok: Token, caret: Token) -> str | None:
         """cosh^{-2}(c) is cosh(c)**-2; f^{-1} is the inverse function, refused; None if not ^{-k} or ^-k."""
         braced = self.at_op("{")
         at = 1 if braced else 0
@@ -412,8 +412,9 @@ class Reader:
             return None
         value = "-" + self.peek(at + 1).value
         if value == "-1":
-            raise Refusal(f"^{{-1}} on {name_tok.value} is its inverse function, not a power: write "
-                          f"1/{name_tok.value}(x) for the reciprocal", name_tok.start)
+            raise Refusal(f"a power on a function name must be a whole number from 1 to 9 (or -2 to -9): "
+                          f"{name_tok.value}^{{-1}} is the inverse function; write 1/{name_tok.value}(x) for the "
+                          "reciprocal", caret.start)
         self.i += at + 2 + (1 if braced else 0)
         return value
 
