@@ -356,3 +356,9 @@ def test_parse_unicode_grader_marks_two_readings_invalid(question_id, answer):
 
     question = load_key("homework").question(question_id)
     assert judge_answer(question, answer).verdict == "invalid"
+
+
+@pytest.mark.parametrize("text", ["2 ½", "3  ¾", "x_t + 2 ½"])
+def test_parse_unicode_spaced_fraction_after_a_number_is_refused(text):
+    result = parse_expression(text)
+    assert not result.ok and "side by side" in result.message and "VULGAR FRACTION" in result.message

@@ -128,6 +128,12 @@ class _Lexer:
         numerator, denominator = VULGAR_FRACTIONS[ch]
         if pos and self.text[pos - 1] in VULGAR_FRACTIONS:
             raise Refusal("two fractions side by side: write the product with *", pos)
+        back = pos
+        while back > 0 and self.text[back - 1] in _TRAILING_SPACE:
+            back -= 1
+        if back < pos and back > 0 and self.text[back - 1].isdigit():  # 2 ½
+            raise Refusal(f"a number and a fraction side by side ({describe_char(ch)}) read as a mixed number "
+                          f"or a product: write {self.text[back - 1]}{ch} for the mixed number, or use * or +", pos)
         whole = None
         if self.tokens and self.tokens[-1].kind == "num" and self.tokens[-1].end == pos:
             whole = self.tokens.pop()

@@ -187,7 +187,7 @@ def mixed_number(text: str) -> ParseFailure | None:
                                 f"{match.group(1)} + {match.group(2)}/{match.group(3)} or a decimal", match.start(), text)
     match = _MIXED_TEX.search(text)
     if match:
-        return ParseFailure("a number before \\frac reads as a mixed number or as a product: write "
+        return ParseFailure("a number and a \\frac side by side read as a mixed number or as a product: write "
                             "3 + \\frac{1}{2}, \\frac{7}{2} or 3.5", match.start(), text)
     return None
 
