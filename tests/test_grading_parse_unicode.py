@@ -362,3 +362,22 @@ def test_parse_unicode_grader_marks_two_readings_invalid(question_id, answer):
 def test_parse_unicode_spaced_fraction_after_a_number_is_refused(text):
     result = parse_expression(text)
     assert not result.ok and "side by side" in result.message and "VULGAR FRACTION" in result.message
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet="x_t (since)#\\quadtext{}=+1 \n", max_size=60), st.booleans())
+def test_parse_unicode_dropping_remarks_keeps_every_position(text, big_o):
+    from handnets.grading.parse.unicode import drop_remarks
+
+    cleaned, notes = drop_remarks(text, big_o=big_o)
+    assert len(cleaned) == len(text)
+    assert all(a == b or b == " " for a, b in zip(text, cleaned))  # only blanked, never rewritten
+    assert cleaned == text or notes  # nothing is left out without a note
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=40))
+def test_parse_unicode_any_text_is_a_result_never_an_exception(text):
+    for result in (parse_expression(text), read_number(text, integer=False)):
+        assert isinstance(result, ParseSuccess | ParseFailure)
+    assert isinstance(read_matrix(text), tuple | ParseFailure)
