@@ -381,3 +381,12 @@ def test_parse_unicode_any_text_is_a_result_never_an_exception(text):
     for result in (parse_expression(text), read_number(text, integer=False)):
         assert isinstance(result, ParseSuccess | ParseFailure)
     assert isinstance(read_matrix(text), tuple | ParseFailure)
+
+
+@pytest.mark.parametrize("text", [r"\dot\sigma x_t", r"\dot{\sigma} x_t", r"\dot\tanh c_t"])
+def test_parse_unicode_dotted_function_without_bracket_is_refused(text):
+    assert "of what" in refused(text)
+
+
+def test_parse_unicode_dotted_function_with_bracket_reads():
+    assert sympy.simplify(read(r"\dot\sigma(x_t)") - sigmoid(x_t) * (1 - sigmoid(x_t))) == 0

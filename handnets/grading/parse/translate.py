@@ -446,6 +446,9 @@ class Reader:
         canonical = self.functions[tok.value]
         if canonical not in PRIMES:
             raise Refusal(f"\\dot is read only on sigma or tanh, not on {canonical}", dot.start)
+        if not (self.peek().kind == "op" and self.peek().value in "([{"):  # \dot\sigma x_t: of what?
+            raise Refusal(f"\\dot\\{tok.value} of what? Write its argument in brackets, as in \\dot\\{tok.value}(z)",
+                          self.peek().start)
         return self.read_call(PRIMES[canonical], tok)
 
     def read_nabla(self) -> list[Piece]:
