@@ -54,6 +54,7 @@ class Reading:
 
     text: str = ""
     expr: sympy.Expr | None = None
+    notes: tuple[str, ...] = ()  # what the reader read past: a comment, a remark in words
 
     @property
     def plain(self) -> str:
@@ -270,6 +271,14 @@ def _outcome(
     """Turn an equivalence with the expected answer into a verdict, trying the key's mistakes if wrong.
 
     ``meaning`` computes the grouping key of a wrong answer (by default how it was read)."""
+    verdict = _outcome_of(question, shown, equivalence, reading, against_mistake, meaning)
+    if not reading.notes:
+        return verdict
+    return replace(verdict, feedback=f"{verdict.feedback} (note: {'; '.join(reading.notes)})")
+
+
+def _outcome_of(question: Question, shown: str, equivalence: Equivalence, reading: Reading,
+                against_mistake: Callable[[Mistake], Equivalence], meaning: Callable[[], str] | None) -> Verdict:
     if equivalence.verdict == "equivalent":
         return Verdict(question.id, "correct", question.points, question.points, "correct",
                        question.feedback or "correct", shown, reading, equivalence.method)
@@ -312,7 +321,7 @@ def _kind(value: Any) -> str:
 
 
 def _reading(result) -> Reading:
-    return Reading(expr=result.expr)
+    return Reading(expr=result.expr, notes=getattr(result, "notes", ()))
 
 
 # ------------------------------------------------------------------------------ judges

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 
 import sympy
 
@@ -10,6 +11,7 @@ from handnets.grading.parse.build import build
 from handnets.grading.parse.lexer import lex
 from handnets.grading.parse.names import ALLOWED_FUNCTIONS, CONSTANTS, FUNCTION_ALIASES
 from handnets.grading.parse.translate import Reader
+from handnets.grading.parse.unicode import drop_remarks, fold, refuse_ambiguous
 from handnets.grading.parse.values import MAX_LENGTH, ParseFailure, ParseResult, ParseSuccess, Refusal
 from handnets.vocabulary import SYMBOLS
 
@@ -37,7 +39,7 @@ def parse_expression(text: str, *, vocabulary: Mapping[str, sympy.Basic] | None 
     """
     vocabulary = SYMBOLS if vocabulary is None else vocabulary
     functions = ALLOWED_FUNCTIONS if functions is None else functions
-    return _parse(text, vocabulary, functions, big_o=False, lhs=lhs)
+    return _noted(text, False, lambda cleaned: _parse(cleaned, vocabulary, functions, big_o=False, lhs=lhs))
 
 
 def parse_big_o(text: str, *, vocabulary: Mapping[str, sympy.Basic],
@@ -51,7 +53,7 @@ def parse_big_o(text: str, *, vocabulary: Mapping[str, sympy.Basic],
     'H*W*d*k'
     """
     functions = ALLOWED_FUNCTIONS if functions is None else functions
-    return _parse(text, vocabulary, functions, big_o=True, lhs=None)
+    return _noted(text, True, lambda cleaned: _parse(cleaned, vocabulary, functions, big_o=True, lhs=None))
 
 
 def parse_arithmetic(text: str) -> ParseResult:
@@ -120,3 +122,20 @@ def _read(text: str, vocabulary: Mapping[str, sympy.Basic], functions: Mapping[s
             raise Refusal("write only the expression, without a left-hand side and '='", reader.equals[0])
         raise Refusal(f"the left-hand side reads as {sides[0]}, but this answer is for {lhs}", pieces[0][0].start)
     return sides
+
+
+def _noted(text: str, big_o: bool, read: Callable[[str], ParseResult]) -> ParseResult:
+    """``read`` run on ``text`` with comments and closing remarks blanked out (``unicode.drop_remarks``),
+    after notations with two readings are refused; the result shows the text as typed, with a note for
+    each thing left out. Positions hold: the blanking keeps every character's place."""
+    if not isinstance(text, str) or len(text) > MAX_LENGTH:
+        return read(text)  # refused there, with the reason
+    try:
+        cleaned, notes = drop_remarks(fold(text), big_o=big_o)
+        refuse_ambiguous(cleaned)
+    except Refusal as failure:
+        return ParseFailure(message=failure.message, position=failure.position, text=text)
+    result = read(cleaned)
+    if isinstance(result, ParseSuccess):
+        return replace(result, text=text, notes=notes)
+    return replace(result, text=text)

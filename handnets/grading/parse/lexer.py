@@ -1,4 +1,9 @@
-"""Stage 1: untrusted text to tokens with positions, refusing invisible, look-alike and unknown characters."""
+"""Stage 1: untrusted text to tokens with positions, refusing invisible, look-alike and unknown characters.
+
+Text pasted from an equation editor is made plain first (``unicode.fold``: 𝑐 is c, ℎ is h, the
+invisible FUNCTION APPLICATION a space); comments and closing remarks are dropped, and notations with
+two readings refused, before the lexer runs (``unicode.drop_remarks``, ``unicode.refuse_ambiguous``).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ import unicodedata
 from dataclasses import dataclass
 from types import MappingProxyType
 
+from handnets.grading.parse.unicode import VULGAR_FRACTIONS, fold
 from handnets.grading.parse.values import MAX_NESTING, Refusal
 
 # ----------------------------------------------------------------------------------- the lexer
@@ -20,20 +26,20 @@ class Token:
     end: int
 
 
-_IDENT = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)*")
+_IDENT = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:(?:_|\\_)[A-Za-z0-9]+)*")  # dL\_dh\_t: Markdown's escaped _
 _NUMBER = re.compile(r"(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _DIGITS = frozenset("0123456789")
 _COMMAND = re.compile(r"\\([A-Za-z]+|.)", re.DOTALL)
 # \mathrm{d}, \text{prev}, \operatorname{tanh}, \mathcal{O}: read the braces' content as one name.
 _TEXT_COMMAND = re.compile(
-    r"\\(?:mathrm|text|textrm|textit|mathit|mathbf|mathsf|boldsymbol|bm|operatorname|mathcal|rm)\s*"
-    r"\{\s*([A-Za-z][A-Za-z0-9_]*)\s*\}"
+    r"\\(?:mathrm|text|textrm|textit|texttt|mathtt|mathit|mathbf|mathsf|boldsymbol|bm|operatorname|mathcal|rm)\s*"
+    r"\{\s*([A-Za-z](?:[A-Za-z0-9_]|\\_)*)\s*\}"
 )
 # \mathbf{\sigma}, \boldsymbol{\delta}: a font around one command is the command itself.
 _FONT_COMMAND = re.compile(
     r"\\(?:mathbf|mathsf|mathrm|mathit|boldsymbol|bm|operatorname)\s*\{\s*\\([A-Za-z]+)\s*\}"
 )
-_TEXT_COMMANDS = frozenset({"mathrm", "text", "textrm", "textit", "mathit", "mathbf", "mathsf",
+_TEXT_COMMANDS = frozenset({"mathrm", "text", "textrm", "textit", "texttt", "mathtt", "mathit", "mathbf", "mathsf",
                             "boldsymbol", "bm", "operatorname", "mathcal", "rm"})
 _NOOP_COMMANDS = frozenset({
     "left", "right", "big", "Big", "bigg", "Bigg", "bigl", "bigr", "Bigl", "Bigr", "biggl", "biggr",
@@ -85,7 +91,7 @@ def lex(text: str) -> list[Token]:
     >>> [tok.value for tok in lex(r"\\hat{y}_t - ȳ")][:-1]
     ['hat', '{', 'y', '}', '_', 't', '-', 'bar', '{', 'y', '}']
     """
-    lexer = _Lexer(text)
+    lexer = _Lexer(fold(text))
     lexer.run()
     return lexer.tokens
 
@@ -98,11 +104,51 @@ class _Lexer:
         self.tokens: list[Token] = []
         self.depth = 0
         self.pos = 0
+        self.round: list[bool] = []  # for each open '(': whether it opened a subscript, c_(t-1)
+
 
     def emit(self, kind: str, value: str, start: int, end: int) -> None:
+        if kind == "op" and value in "()":
+            value = self.subscript_paren(value)
         if kind == "op":
             self.depth = _track_depth(value, self.depth, start)
         self.tokens.append(Token(kind, value, start, end))
+
+    def subscript_paren(self, paren: str) -> str:
+        """c_(t-1), f_(t+1): parentheses right after '_' are the subscript's braces."""
+        if paren == "(":
+            last = self.tokens[-1] if self.tokens else None
+            opens_subscript = last is not None and last.kind == "op" and last.value == "_"
+            self.round.append(opens_subscript)
+            return "{" if opens_subscript else "("
+        return "}" if self.round and self.round.pop() else ")"
+
+    def read_vulgar_fraction(self, ch: str) -> None:
+        """½ is (1/2); 3½, the fraction right after a number, is the mixed number (3 + 1/2)."""
+        pos = self.pos
+        numerator, denominator = VULGAR_FRACTIONS[ch]
+        if pos and self.text[pos - 1] in VULGAR_FRACTIONS:
+            raise Refusal("two fractions side by side: write the product with *", pos)
+        back = pos
+        while back > 0 and self.text[back - 1] in _TRAILING_SPACE:
+            back -= 1
+        if back < pos and back > 0 and self.text[back - 1].isdigit():  # 2 ½
+            raise Refusal(f"a number and a fraction side by side ({describe_char(ch)}) read as a mixed number "
+                          f"or a product: write {self.text[back - 1]}{ch} for the mixed number, or use * or +", pos)
+        whole = None
+        if self.tokens and self.tokens[-1].kind == "num" and self.tokens[-1].end == pos:
+            whole = self.tokens.pop()
+            if not whole.value.isdigit():
+                raise Refusal(f"a fraction after a decimal number ({whole.value}{ch}) is not a mixed number", pos)
+        self.emit("op", "(", pos, pos)
+        if whole is not None:
+            self.emit("num", whole.value, whole.start, whole.end)
+            self.emit("op", "+", pos, pos)
+        self.emit("num", str(numerator), pos, pos + 1)
+        self.emit("op", "/", pos, pos + 1)
+        self.emit("num", str(denominator), pos, pos + 1)
+        self.emit("op", ")", pos + 1, pos + 1)
+        self.pos = pos + 1
 
     def run(self) -> None:
         text, n = self.text, len(self.text)
@@ -126,12 +172,16 @@ class _Lexer:
             elif ch.isascii() and ch.isalpha():
                 match = _IDENT.match(text, self.pos)
                 assert match is not None  # an ASCII letter always starts a name
-                if match.group() in _MODULES and text.startswith(".", match.end()) and text[match.end() + 1:match.end() + 2].isalpha():
+                if "\\" in match.group():
+                    self.read_name(match.group().replace("\\_", "_"), self.pos, match.end())
+                elif match.group() in _MODULES and text.startswith(".", match.end()) and text[match.end() + 1:match.end() + 2].isalpha():
                     self.pos = match.end() + 1  # np.tanh is tanh: the module prefix of code (the name is still checked)
                 else:
                     self.read_name(match.group(), self.pos, match.end())
             elif unicodedata.combining(ch) or _decomposed(ch) is not None:
                 self.read_marked_letter(ch)
+            elif ch in VULGAR_FRACTIONS:
+                self.read_vulgar_fraction(ch)
             elif ch in _SUBSCRIPTS:
                 self.read_subscripts()
             else:
@@ -151,7 +201,7 @@ class _Lexer:
             return
         match = _TEXT_COMMAND.match(text, pos)
         if match:
-            self.read_name(match.group(1), match.start(1), match.end(), span_end=match.end())
+            self.read_name(match.group(1).replace("\\_", "_"), match.start(1), match.end(), span_end=match.end())
             return
         match = _COMMAND.match(text, pos)
         if match is None:
@@ -168,6 +218,10 @@ class _Lexer:
             self.emit("op", _OPERATOR_COMMANDS[name], start, end)
         elif name == "prime":
             self.emit("op", "'", start, end)
+        elif name == "ell":  # \ell_t is the loss of one step, as L_t; \ell alone is the letter l
+            self.emit("ident", "L" if self.text.startswith("_", end) else "l", start, end)
+        elif name == "_":
+            self.emit("op", "_", start, end)
         elif name in ("langle", "rangle"):
             self.emit("op", "<" if name == "langle" else ">", start, end)
         elif name in ("top", "intercal"):

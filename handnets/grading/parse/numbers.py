@@ -90,6 +90,9 @@ def read_number(text: str, *, integer: bool = True) -> ParseResult:
     if len(text) > MAX_LENGTH:
         return ParseFailure(f"the answer is {len(text)} characters long, more than the {MAX_LENGTH} allowed",
                             MAX_LENGTH, text)
+    from handnets.grading.parse.unicode import number_ambiguity  # a range, a hedge, a mixed number: refused
+    if (ambiguous := number_ambiguity(text)) is not None:
+        return ambiguous
     edits: dict[int, str] = {}  # index in text -> what replaces that character ("" removes it)
     failure = _tidy(text, edits, integer)
     if failure is not None:

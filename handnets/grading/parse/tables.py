@@ -19,6 +19,7 @@ import re
 import sympy
 
 from handnets.grading.parse.numbers import HEDGE, read_number
+from handnets.grading.parse.unicode import mixed_number, plain_tex_matrix
 from handnets.grading.parse.values import MAX_LENGTH, ParseFailure
 
 __all__ = ["read_matrix", "read_shape", "MAX_ROWS"]
@@ -47,6 +48,9 @@ def read_matrix(text: str) -> tuple[tuple[sympy.Rational, ...], ...] | ParseFail
     lhs = _LHS.match(body)
     if lhs and re.search(r"[\[\\(&;\n]", body[lhs.end():]):
         body = " " * lhs.end() + body[lhs.end():]  # blanks keep positions
+    if (mixed := mixed_number(text)) is not None:
+        return mixed
+    body = plain_tex_matrix(body)
     environment = _ENVIRONMENT.search(body)
     if environment or ("&" in body and "\\begin" not in body):
         # an environment, or its rows alone: 6 & 5 \\ 3 & 8

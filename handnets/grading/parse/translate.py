@@ -373,6 +373,8 @@ class Reader:
             if canonical not in PRIMES:
                 raise Refusal(f"a prime is only read on sigma or tanh, not on {canonical}", prime.start)
             canonical = PRIMES[canonical]
+            if not (self.peek().kind == "op" and self.peek().value in "([{"):  # σ' x_t: of what?
+                raise Refusal(f"{name_tok.value}' of what? Write its argument in brackets, as in {name_tok.value}'(z)", self.peek().start)
         power: list[Piece] | None = None
         if self.at_op("^"):
             caret = self.take()
@@ -384,7 +386,9 @@ class Reader:
             elif self.at_op("{") and self.peek(1).kind == "num" and self.at_op("}", 2):
                 value = self.peek(1).value
                 self.i += 3
-            if value is None or not value.isdigit() or not 1 <= int(value) <= 9:
+            else:
+                value = self.take_negative_power(name_tok, caret)
+            if value is None or not value.lstrip("-").isdigit() or not 1 <= abs(int(value)) <= 9:
                 raise Refusal("a power on a function name must be a whole number from 1 to 9, as in tanh^2(c)",
                             caret.start)
             power = [Piece("**", caret.start, caret.end), Piece(str(int(value)), tok.start, tok.end)]
@@ -419,6 +423,20 @@ class Reader:
             return call
         return [Piece("(", name_tok.start, name_tok.start), *call, Piece(")", name_tok.start, name_tok.start), *power]
 
+    def take_negative_power(self, name_tok: Token, caret: Token) -> str | None:
+        """cosh^{-2}(c) is cosh(c)**-2; f^{-1} is the inverse function, refused; None if not ^{-k} or ^-k."""
+        braced = self.at_op("{")
+        at = 1 if braced else 0
+        if not (self.at_op("-", at) and self.peek(at + 1).kind == "num" and (not braced or self.at_op("}", at + 2))):
+            return None
+        value = "-" + self.peek(at + 1).value
+        if value == "-1":
+            raise Refusal(f"a power on a function name must be a whole number from 1 to 9 (or -2 to -9): "
+                          f"{name_tok.value}^{{-1}} is the inverse function; write 1/{name_tok.value}(x) for the "
+                          "reciprocal", caret.start)
+        self.i += at + 2 + (1 if braced else 0)
+        return value
+
     def take_prime(self) -> Token | None:
         """A derivative mark after a function name: ', ^', ^{'}, ^\\prime, ^{\\prime}; None if there is none."""
         if self.at_op("'"):
@@ -447,6 +465,9 @@ class Reader:
         canonical = self.functions[tok.value]
         if canonical not in PRIMES:
             raise Refusal(f"\\dot is read only on sigma or tanh, not on {canonical}", dot.start)
+        if not (self.peek().kind == "op" and self.peek().value in "([{"):  # \dot\sigma x_t: of what?
+            raise Refusal(f"\\dot\\{tok.value} of what? Write its argument in brackets, as in \\dot\\{tok.value}(z)",
+                          self.peek().start)
         return self.read_call(PRIMES[canonical], tok)
 
     def read_nabla(self) -> list[Piece]:
@@ -527,7 +548,7 @@ class Reader:
         for value in range(first, last + 1):
             self.i, self.index = start, (name, value)
             try:
-                factors.append(self.read_product())
+                factors.append(self.read_product_body(name, first, last))
             finally:
                 self.index = None
             if end is not None and self.i != end:  # cannot happen: the same tokens read the same way
@@ -540,6 +561,32 @@ class Reader:
                 out.append(Piece("*", opener.start, opener.start))
             out += [Piece("(", opener.start, opener.start), *factor, Piece(")", opener.end, opener.end)]
         return out + [Piece(")", opener.end, opener.end)]
+
+    def read_product_body(self, name: str, first: int, last: int) -> list[Piece]:
+        """The factors after \\prod up to the first one that does not use its index:
+        \\prod_{s=t-1}^{t} f_s \\, \\bar{c}_t is (f_{t-1} f_t) \\bar{c}_t, not f_{t-1} \\bar{c}_t f_t \\bar{c}_t."""
+        out = self.read_unary()
+        index = self.index
+        while True:
+            tok = self.peek()
+            explicit = tok.kind == "op" and tok.value in "*/"
+            if not (explicit or self.starts_atom(tok)):
+                return out
+            save = self.i
+            if explicit:
+                self.take()
+            at_factor = self.i
+            self.index = (name, first)
+            low = self.read_power()
+            self.i, self.index = at_factor, (name, last)
+            high = self.read_power()
+            self.index = index
+            if first != last and low == high:  # the same for every step: a factor outside the product
+                self.i = save
+                return out
+            self.i = at_factor
+            factor = self.read_power()
+            out = out + [Piece(tok.value if explicit else "*", tok.start, tok.start if not explicit else tok.end)] + factor
 
     def read_product_limits(self, opener: Token) -> tuple[str, int, int]:
         """_{k=t-1}^{t}: the index name and its first and last time offsets."""

@@ -47,6 +47,7 @@ class ParseSuccess:
     expr: sympy.Expr
     text: str
     sides: tuple[sympy.Expr, ...] = ()
+    notes: tuple[str, ...] = ()  # what was read past: a comment, a remark in words
 
     ok = True
 
