@@ -7,7 +7,7 @@ ways, and a result could not be matched to its file.
 
 It shows ``ESC`` (which starts the terminal's OSC 52 clipboard writes, OSC 8 links, ``CSI 2J``
 screen clears), every other C0 and C1 character, DEL, the bidirectional overrides and isolates that
-reorder what is shown (``U+202E``), zero-width and other invisible format characters, line and
+reorder what is shown (``U+202E``), zero-width and every other format character (category Cf), line and
 paragraph separators, and lone surrogates (a file name that is not UTF-8, as ``os.listdir`` gives
 it, shown as the byte it really had), and code points that are unassigned or for private use. Spaces
 of every width are kept: they are harmless and appear in real answers (``20\u2009362``). Nothing is
@@ -27,6 +27,9 @@ _INVISIBLE = (
 )
 _UNSAFE_LINE = re.compile(f"[\x00-\x1f\x7f-\x9f{_INVISIBLE}\ud800-\udfff]")
 _UNSAFE_BLOCK = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{_INVISIBLE}\ud800-\udfff]")  # keeps \t and \n
+
+
+_HIDDEN = frozenset({"Cf", "Cn", "Co", "Zl", "Zp"})
 
 
 def _visible(match: re.Match[str]) -> str:
@@ -52,8 +55,9 @@ def clean(text: str, *, lines: bool = False) -> str:
         text = pattern.sub(_visible, text)
     if text.isascii() or text.isprintable():
         return text
-    # unassigned and private-use code points: a font may draw anything for them, or nothing
-    return "".join(_escape(ch) if unicodedata.category(ch) in ("Cn", "Co") else ch for ch in text)
+    # every other format character is invisible too (U+0600, U+FFF9, tags); for unassigned and
+    # private-use code points a font may draw anything, or nothing
+    return "".join(_escape(ch) if unicodedata.category(ch) in _HIDDEN else ch for ch in text)
 
 
 def _escape(char: str) -> str:
