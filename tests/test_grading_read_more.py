@@ -55,6 +55,7 @@ LABELLED_REFUSALS = [
     ("weights: 12\nbiases: 4\nextra: 3", "none is the total"),  # 3 is not 12 + 4: no total
     ("total: 16\nweights: 12\nsum: 16", "more than one line is labelled as the total"),
     ("weights: 20 36\ntotal: 2036", "the line labelled 'weights'"),
+    ("answer: 6272\ntotal: 6400", "more than one line is labelled as the total"),  # two answers
 ]
 
 
@@ -88,7 +89,8 @@ def test_judge_labelled_lines_and_keras_summary() -> None:
 
 
 SHAPES = ["{28, 28, 8}", "{28,28,8}", "28×28 with 8 channels", "28 by 28, 8 channels", "28x28 (8 channels)",
-          "28 x 28 with 8 feature maps", "28×28, 8 channels.", r"$28 \times 28$ with 8 channels"]
+          "28 x 28 with 8 feature maps", "28×28, 8 channels.", r"$28 \times 28$ with 8 channels",
+          "8 channels of 28×28", "8 feature maps, each 28 x 28", "8 filters of size 28 by 28"]
 
 
 @pytest.mark.parametrize("text", SHAPES)

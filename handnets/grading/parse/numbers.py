@@ -119,7 +119,7 @@ def read_number(text: str, *, integer: bool = True) -> ParseResult:
 # One labelled line of working: "W_xh: 20·128 = 2560", "- b_h: 128", "Total params: 30,977"
 _LABELLED_LINE = re.compile(r"^\s*(?:[-*•]\s+)?([A-Za-z][\w\-{}^\[\]' ]{0,39}?)\s*:\s*(\S.*?)\s*$")
 _PART_BREAK = re.compile(r"[,;]\s*(?=[A-Za-z][\w\-{}^\[\]']{0,39}\s*:)")  # b_h: 128, b_y: 10 on one line
-_TOTAL_LABEL = re.compile(r"^(?:total|sum|overall|all|grand\s+total)(?:\s+(?:params|parameters|count|weights))?$",
+_TOTAL_LABEL = re.compile(r"^(?:total|sum|overall|all|grand\s+total|answer|result)(?:\s+(?:params|parameters|count|weights))?$",
                           re.IGNORECASE)
 
 

@@ -212,6 +212,8 @@ _AT_NOTATION = re.compile(r"^\s*(\d{1,9})\s*@\s*(\d{1,9})\s*[x×X*]\s*(\d{1,9})\
 _SHAPE_NOISE = re.compile(r"\\left|\\right|\\[,;!]|[$`]|\.\s*$|(?<=\S)\s*\((?=[^()]*[A-Za-z]{2})(?![^()]*None)[^()]*\)\s*$")
 _CHANNEL_WORDS = re.compile(r"^(\d{1,9})\s*(?:[×xX*·]|\\times|\bby\b)\s*(\d{1,9})\s*(?:,|;|\bwith\b|\band\b|\(|,\s*with)?"
                             r"\s*(\d{1,9})\s*(?:channels?|feature\s+maps?|maps|filters)\s*\)?$", re.IGNORECASE)
+_CHANNELS_FIRST_WORDS = re.compile(r"^(\d{1,9})\s*(?:channels?|feature\s+maps?|maps|filters)\s*(?:,?\s*each|of(?:\s+size)?|,)?\s*"
+                                   r"(\d{1,9})\s*(?:[×xX*·]|\\times|\bby\b)\s*(\d{1,9})$", re.IGNORECASE)
 _TORCH_SIZE = re.compile(r"^\s*(?:torch\.)?Size\s*\(\s*\[(.*)\]\s*\)\s*$")
 
 
@@ -228,6 +230,9 @@ def read_shape(text: str) -> tuple[int, ...] | ParseFailure:
     words = _CHANNEL_WORDS.match(re.sub(r"[$`]", "", text).strip().rstrip(". "))
     if words:  # 28×28 with 8 channels, 28 by 28, 8 channels, 28x28 (8 channels)
         return tuple(int(words.group(i)) for i in (1, 2, 3))
+    words = _CHANNELS_FIRST_WORDS.match(re.sub(r"[$`]", "", text).strip().rstrip(". "))
+    if words:  # 8 channels of 28×28, 8 feature maps, each 28 x 28
+        return tuple(int(words.group(i)) for i in (2, 3, 1))
     labelled = _labelled_shape(text)
     if labelled is not None:
         return labelled
