@@ -161,3 +161,11 @@ def test_judge_held_out_table_classes(question: str, answer: str, verdict: str) 
 def test_read_number_reads_several_labelled_parts_on_one_line(text: str) -> None:
     result = read_number(text)
     assert result.ok and set(result.sides) == {20362}
+
+
+@pytest.mark.parametrize(("text", "note"), [
+    ("W_xh: 20·128 = 2561\nb_h: 128\ntotal: 2689", "the line 'W_xh: 20·128 = 2561' is wrong: 2560 is not 2561"),
+    ("weights: 12\nbiases: 4\ntotal: 15", "the parts sum to 16, but the total line says 15"),
+])
+def test_read_number_notes_say_which_labelled_line_is_wrong(text: str, note: str) -> None:
+    assert note in read_number(text).notes

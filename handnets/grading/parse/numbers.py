@@ -17,6 +17,11 @@ so every bound of the expression reader holds and nothing reaches ``eval``. The 
 - a closing remark in brackets (``20,362 (W_xh 2560, ...)``), a leading label (``Total params:``), ``≈``/``~``/``about``, markdown backticks and bold, ``$``,
   unit words and phrases (``parameters``, ``params``, ``weights and biases``) and a trailing period are dropped.
 
+Labelled working, one part per line (``W_xh: 20·128 = 2560`` ... ``total: 20362``, or a pasted Keras
+summary ``Total params: 30,977`` / ``Trainable params: ...``), is read to the line labelled total, or to
+the last line when it is the sum of the others; every part's working and the sum of the parts are sides of
+the answer, so a wrong part or a total that is not their sum is judged wrong.
+
 Every side of an ``=`` chain is kept (``ParseSuccess.sides``): the judge decides what a working line
 whose own steps disagree comes to.
 
@@ -163,7 +168,12 @@ def _labelled_lines(text: str, integer: bool) -> ParseResult | None:
         return ParseFailure(f"the lines ({labels}) are labelled parts and none is the total; "
                             "label the answer's line 'total:'", None, text)
     sides = (first, last, *total.sides) if last != first else (last, *total.sides)
-    return ParseSuccess(expr=total.expr, text=text, sides=sides)
+    notes = [f"the line '{label}: {value.text.strip()}' is wrong: {value.sides[step]} is not {value.sides[step + 1]}"
+             for label, value in parts for step in range(len(value.sides) - 1)
+             if value.sides[step] != value.sides[step + 1]][:1]
+    if last != total.sides[0]:
+        notes.append(f"the parts sum to {last}, but the total line says {total.sides[0]}")
+    return ParseSuccess(expr=total.expr, text=text, sides=sides, notes=tuple(notes))
 
 
 def _blank(edits: dict[int, str], start: int, end: int) -> None:

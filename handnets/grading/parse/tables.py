@@ -1,5 +1,8 @@
 """Matrices and shapes typed as text: LaTeX environments, MATLAB, Python lists, one row per line.
 
+Also a markdown table (``| 4 | 4 |`` a line, with or without a ``|---|---|`` rule), rows labelled
+``row 1: 0 0`` in order, and shapes in braces (``{28, 28, 8}``) or words (``28×28 with 8 channels``).
+
 A matrix's entries are read one by one by ``read_number`` (so ``\\frac{7}{2}``, ``3.5`` and ``-4``
 are exact numbers and every bound of the expression reader holds); the layout around them is read
 here, by hand, with a bound on rows and columns.
