@@ -17,6 +17,11 @@ so every bound of the expression reader holds and nothing reaches ``eval``. The 
 - a closing remark in brackets (``20,362 (W_xh 2560, ...)``), a leading label (``Total params:``), ``≈``/``~``/``about``, markdown backticks and bold, ``$``,
   unit words and phrases (``parameters``, ``params``, ``weights and biases``) and a trailing period are dropped.
 
+Labelled working, one part per line (``W_xh: 20·128 = 2560`` ... ``total: 20362``, or a pasted Keras
+summary ``Total params: 30,977`` / ``Trainable params: ...``), is read to the line labelled total, or to
+the last line when it is the sum of the others; every part's working and the sum of the parts are sides of
+the answer, so a wrong part or a total that is not their sum is judged wrong.
+
 Every side of an ``=`` chain is kept (``ParseSuccess.sides``): the judge decides what a working line
 whose own steps disagree comes to.
 
@@ -34,6 +39,8 @@ from __future__ import annotations
 
 import re
 from types import MappingProxyType
+
+import sympy
 
 from handnets.grading.parse.expression import parse_arithmetic
 from handnets.grading.parse.values import MAX_LENGTH, ParseFailure, ParseResult, ParseSuccess
@@ -90,6 +97,8 @@ def read_number(text: str, *, integer: bool = True) -> ParseResult:
     if len(text) > MAX_LENGTH:
         return ParseFailure(f"the answer is {len(text)} characters long, more than the {MAX_LENGTH} allowed",
                             MAX_LENGTH, text)
+    if (lines := _labelled_lines(text, integer)) is not None:
+        return lines
     from handnets.grading.parse.unicode import number_ambiguity  # a range, a hedge, a mixed number: refused
     if (ambiguous := number_ambiguity(text)) is not None:
         return ambiguous
@@ -110,6 +119,61 @@ def read_number(text: str, *, integer: bool = True) -> ParseResult:
     if position is not None:
         position = origin[position] if position < len(origin) else len(text)
     return ParseFailure(result.message, position, text)
+
+
+# One labelled line of working: "W_xh: 20·128 = 2560", "- b_h: 128", "Total params: 30,977"
+_LABELLED_LINE = re.compile(r"^\s*(?:[-*•]\s+)?([A-Za-z][\w\-{}^\[\]' ]{0,39}?)\s*:\s*(\S.*?)\s*$")
+_PART_BREAK = re.compile(r"[,;]\s*(?=[A-Za-z][\w\-{}^\[\]']{0,39}\s*:)")  # b_h: 128, b_y: 10 on one line
+_TOTAL_LABEL = re.compile(r"^(?:total|sum|overall|all|grand\s+total|answer|result)(?:\s+(?:params|parameters|count|weights))?$",
+                          re.IGNORECASE)
+
+
+def _labelled_lines(text: str, integer: bool) -> ParseResult | None:
+    """Labelled working, one part per line: the answer is the line labelled total (or the last line when it
+    is the sum of the others). Every line's own working is a side of the answer's chain, so a wrong step or a
+    total that is not the sum of its parts is judged wrong; None when the text is not such lines.
+
+    >>> read_number("W_xh: 20·128 = 2560\\nb_h: 128\\ntotal: 2688").sides
+    (2688, 2688)
+    """
+    lines = [part for line in text.split("\n") for part in _PART_BREAK.split(line) if part.strip()]
+    matches = [_LABELLED_LINE.match(line) for line in lines]
+    if len(lines) < 2 or not all(matches[:-1]):
+        return None
+    if matches[-1] is None:  # the total alone on the last line: 20362, or = 20362
+        if len(lines) < 3 or not re.search(r"\d", lines[-1]):
+            return None
+        matches[-1] = re.match(r"^()\s*=?\s*(.*?)\s*$", lines[-1])
+    parts: list[tuple[str, ParseSuccess]] = []
+    for match in matches:
+        value = read_number(match.group(2), integer=integer)
+        if not value.ok:
+            label = f"the line labelled '{match.group(1)}'" if match.group(1) else "the last line"
+            return ParseFailure(f"{label}: {value.message}", text.find(match.group(2)), text)
+        parts.append((match.group(1).strip() or "total", value))
+    totals = [index for index, (label, _) in enumerate(parts) if _TOTAL_LABEL.match(label)]
+    if len(totals) > 1:
+        return ParseFailure("more than one line is labelled as the total; give one total", None, text)
+    others = [value for index, (_, value) in enumerate(parts) if index not in totals]
+    first = sympy.Add(*(value.sides[0] for value in others))
+    last = sympy.Add(*(value.sides[-1] for value in others))
+    if totals:
+        total = parts[totals[0]][1]
+    elif len(parts) > 2 and parts[-1][1].sides[0] == sympy.Add(*(v.sides[-1] for _, v in parts[:-1])):
+        total, others = parts[-1][1], [v for _, v in parts[:-1]]
+        first = sympy.Add(*(value.sides[0] for value in others))
+        last = sympy.Add(*(value.sides[-1] for value in others))
+    else:
+        labels = ", ".join(label for label, _ in parts)
+        return ParseFailure(f"the lines ({labels}) are labelled parts and none is the total; "
+                            "label the answer's line 'total:'", None, text)
+    sides = (first, last, *total.sides) if last != first else (last, *total.sides)
+    notes = [f"the line '{label}: {value.text.strip()}' is wrong: {value.sides[step]} is not {value.sides[step + 1]}"
+             for label, value in parts for step in range(len(value.sides) - 1)
+             if value.sides[step] != value.sides[step + 1]][:1]
+    if last != total.sides[0]:
+        notes.append(f"the parts sum to {last}, but the total line says {total.sides[0]}")
+    return ParseSuccess(expr=total.expr, text=text, sides=sides, notes=tuple(notes))
 
 
 def _blank(edits: dict[int, str], start: int, end: int) -> None:

@@ -1,5 +1,8 @@
 """Matrices and shapes typed as text: LaTeX environments, MATLAB, Python lists, one row per line.
 
+Also a markdown table (``| 4 | 4 |`` a line, with or without a ``|---|---|`` rule), rows labelled
+``row 1: 0 0`` in order, and shapes in braces (``{28, 28, 8}``) or words (``28×28 with 8 channels``).
+
 A matrix's entries are read one by one by ``read_number`` (so ``\\frac{7}{2}``, ``3.5`` and ``-4``
 are exact numbers and every bound of the expression reader holds); the layout around them is read
 here, by hand, with a bound on rows and columns.
@@ -82,6 +85,9 @@ def read_matrix(text: str) -> tuple[tuple[sympy.Rational, ...], ...] | ParseFail
 
 
 _BAR_ROW = re.compile(r"^\s*\|([^|]*)\|\s*$")
+_TABLE_ROW = re.compile(r"^\s*\|(?:[^|\n]*\|){2,}\s*$")  # | 4 | 4 |: a markdown table's row
+_TABLE_RULE = re.compile(r"^\s*\|(?:\s*:?-+:?\s*\|)+\s*$")  # |---|:---:|
+_ROW_LABEL = re.compile(r"^\s*(?:row|r)\s*(\d{1,3})\s*[:=.)]\s*", re.IGNORECASE)  # row 1: 0 0
 # After the last bracket: a remark in brackets, or words, with no digits; then perhaps a full stop.
 _CLOSING_REMARK = re.compile(r"(?<=[\]}])\s*(?:\((?=[^()]*[A-Za-z]{2})[^()\d]*\)|[A-Za-z]{2}[A-Za-z\s\-]*)?\s*[.;]?\s*$")
 # Words that would change the matrix (transposed, inverse, times, ...): never a remark to drop.
@@ -96,6 +102,14 @@ def _drop_remark(text: str) -> str | ParseFailure:
     rows = [line for line in lines if line.strip()]
     if len(rows) > 1 and all(_BAR_ROW.match(row) for row in rows):
         return "\n".join(line.replace("|", " ") for line in lines)  # |4 4| newline |0 0|: one row per line
+    if rows and all(_TABLE_ROW.match(row) for row in rows):
+        return _markdown_table(text, lines)
+    if len(rows) > 1 and all(_ROW_LABEL.match(row) for row in rows):
+        numbers = [int(_ROW_LABEL.match(row).group(1)) for row in rows]
+        if numbers != list(range(1, len(rows) + 1)) and numbers != list(range(len(rows))):
+            return ParseFailure(f"the rows are labelled {', '.join(map(str, numbers))}; "
+                                "label them in order from row 1, or give the rows alone", None, text)
+        return "\n".join(_ROW_LABEL.sub(lambda m: " " * len(m.group()), line, count=1) for line in lines)
     remark = _CLOSING_REMARK.search(text)
     if remark and remark.group().strip():
         words = remark.group().strip()
@@ -104,6 +118,31 @@ def _drop_remark(text: str) -> str | ParseFailure:
                                 "give the matrix alone", remark.start(), text)
         return text[:remark.start()] + " " * (len(text) - remark.start())
     return text
+
+
+def _markdown_table(text: str, lines: list[str]) -> str | ParseFailure:
+    """A markdown table (``| 4 | 4 |`` a line, perhaps with a ``|---|---|`` rule) as rows of cells split by
+    commas, positions kept; a header row of words above the rule is dropped."""
+    rule = [index for index, line in enumerate(lines) if _TABLE_RULE.match(line)]
+    if len(rule) > 1:
+        return ParseFailure("expected one table: this one has more than one |---| rule", None, text)
+    kept = list(lines)
+    if rule:
+        kept[rule[0]] = " " * len(lines[rule[0]])
+        header = [index for index in range(rule[0]) if lines[index].strip()]
+        if len(header) > 1:
+            return ParseFailure("a markdown table has one header row above its |---| rule", None, text)
+        if header and not re.search(r"\d", lines[header[0]]):
+            kept[header[0]] = " " * len(lines[header[0]])  # | a | b |: column names
+    for index, line in enumerate(kept):
+        if not line.strip():
+            continue
+        if "," in line:
+            return ParseFailure("a comma inside a table's cell is ambiguous (a thousands separator, or two entries); "
+                                "write each entry without it", text.find(line), text)
+        first, last = line.index("|"), line.rindex("|")
+        kept[index] = line[:first] + " " + line[first + 1:last].replace("|", ",") + " " + line[last + 1:]
+    return "\n".join(kept)
 
 
 def _split(text: str, separator: str) -> list[tuple[str, int]]:
@@ -174,6 +213,10 @@ _SHAPE_WORDS = re.compile(r"\s*(?:feature\s+maps?|activations?|channels?|outputs
 _AT_NOTATION = re.compile(r"^\s*(\d{1,9})\s*@\s*(\d{1,9})\s*[x×X*]\s*(\d{1,9})\s*$")  # 8@28x28: C@HxW
 # a closing remark in brackets after the shape: "28x28x8 (after pooling)"; (28 x 28 x 8) is the shape itself
 _SHAPE_NOISE = re.compile(r"\\left|\\right|\\[,;!]|[$`]|\.\s*$|(?<=\S)\s*\((?=[^()]*[A-Za-z]{2})(?![^()]*None)[^()]*\)\s*$")
+_CHANNEL_WORDS = re.compile(r"^(\d{1,9})\s*(?:[×xX*·]|\\times|\bby\b)\s*(\d{1,9})\s*(?:,|;|\bwith\b|\band\b|\(|,\s*with)?"
+                            r"\s*(\d{1,9})\s*(?:channels?|feature\s+maps?|maps|filters)\s*\)?$", re.IGNORECASE)
+_CHANNELS_FIRST_WORDS = re.compile(r"^(\d{1,9})\s*(?:channels?|feature\s+maps?|maps|filters)\s*(?:,?\s*each|of(?:\s+size)?|,)?\s*"
+                                   r"(\d{1,9})\s*(?:[×xX*·]|\\times|\bby\b)\s*(\d{1,9})$", re.IGNORECASE)
 _TORCH_SIZE = re.compile(r"^\s*(?:torch\.)?Size\s*\(\s*\[(.*)\]\s*\)\s*$")
 
 
@@ -187,6 +230,12 @@ def read_shape(text: str) -> tuple[int, ...] | ParseFailure:
         return ParseFailure(f"{expected}; got {len(text)} characters", 200, text)
     if HEDGE.search(text):
         return ParseFailure("give one shape: this answer offers another", HEDGE.search(text).start(), text)
+    words = _CHANNEL_WORDS.match(re.sub(r"[$`]", "", text).strip().rstrip(". "))
+    if words:  # 28×28 with 8 channels, 28 by 28, 8 channels, 28x28 (8 channels)
+        return tuple(int(words.group(i)) for i in (1, 2, 3))
+    words = _CHANNELS_FIRST_WORDS.match(re.sub(r"[$`]", "", text).strip().rstrip(". "))
+    if words:  # 8 channels of 28×28, 8 feature maps, each 28 x 28
+        return tuple(int(words.group(i)) for i in (2, 3, 1))
     labelled = _labelled_shape(text)
     if labelled is not None:
         return labelled
@@ -199,7 +248,7 @@ def read_shape(text: str) -> tuple[int, ...] | ParseFailure:
     torch = _TORCH_SIZE.match(body)
     if torch:
         body = torch.group(1)
-    if body[:1] in "([" and body[-1:] in ")]":
+    if body[:1] + body[-1:] in ("()", "[]", "{}"):
         body = body[1:-1]
     items = [item.strip() for item in _SHAPE_SEPARATORS.split(body)]
     if len(items) > 1 and items[0] == "None":
