@@ -473,7 +473,8 @@ def _read_number(question: Question, submitted: Any, *, arithmetic: bool) -> tup
     result = read_number(submitted, integer=question.type == "integer")
     if not result.ok:
         return result
-    return result.sides, Reading(" = ".join(describe_number(side) for side in result.sides), result.expr)
+    return result.sides, Reading(" = ".join(describe_number(side) for side in result.sides), result.expr,
+                                  result.notes)
 
 
 def _judge_sides(question: Question, shown: str, sides: tuple[sympy.Expr, ...], reading: Reading,
@@ -490,6 +491,8 @@ def _judge_sides(question: Question, shown: str, sides: tuple[sympy.Expr, ...], 
     for step, (left, right) in enumerate(zip(sides, sides[1:]), start=1):
         if judge(right, left).verdict != "equivalent":
             message = f"step {step} of the working line is wrong: {left} is not {right}"
+            if reading.notes:  # labelled working lines: the reader names the line that is wrong
+                message = "; ".join(reading.notes)
             if verdict.verdict == "correct":
                 return Verdict(question.id, "incorrect", Fraction(0), question.points, "chain.step",
                                f"{message}, though the last side is right", shown, reading, "exact", f"chain:{reading.plain}")
