@@ -271,35 +271,34 @@ _LABELS_AFTER = re.compile(r"^(.*\d\s*[)\]]?)\s*\(\s*([A-Za-z](?:\s*(?:[×x*X,]|
 _LABEL_GLUE = re.compile(r"^[\s,;×xX*]*(?:\\times)?[\s,;×xX*]*(?:and)?\s*$")
 
 
+def _labelled(labels: list[str], numbers: str, text: str) -> list[tuple[str, str]] | ParseFailure:
+    """(label, number) pairs of a shape written with its labels in one place and its numbers in another."""
+    values = read_shape(numbers)
+    if isinstance(values, ParseFailure):
+        return values
+    if len(labels) != len(values):
+        return ParseFailure(f"the shape names {len(labels)} dimensions ({', '.join(labels)}) but gives "
+                            f"{len(values)} numbers", None, text)
+    return [(label, str(value)) for label, value in zip(labels, values)]
+
+
 def _labelled_shape(text: str) -> tuple[int, ...] | ParseFailure | None:
     """A shape whose dimensions carry labels, read by label: ``H = 28, W = 28, C = 8``, ``28 (H) x 28 (W) x 8 (C)``,
     ``C×H×W: 8×28×28`` is (28, 28, 8). None when the text has no labels; a failure when a label is unknown or repeated."""
     stripped = text.strip().rstrip(".").strip("$` ")
     pairs: list[tuple[str, str]] = []
     first = _LABELS_FIRST.match(stripped)
+    after = None if first else _LABELS_AFTER.match(stripped)
     if first:
         labels = re.findall(r"[A-Za-z]+", first.group(1).replace("\\times", " "))
         if len(labels) >= 3 and all(label in ("x", "X") for label in labels[1::2]):
             labels = labels[::2]  # H x W x C: the x between labels is a product sign
-        values = read_shape(first.group(2))
-        if isinstance(values, ParseFailure):
-            return values
-        if len(labels) != len(values):
-            return ParseFailure(f"the shape names {len(labels)} dimensions ({', '.join(labels)}) but gives "
-                                f"{len(values)} numbers", None, text)
-        pairs = [(label, str(value)) for label, value in zip(labels, values)]
-    elif _LABELS_AFTER.match(stripped):  # [28, 28, 8] (h, w, c), 28 x 28 x 8 (H x W x C)
-        after = _LABELS_AFTER.match(stripped)
+        pairs = _labelled(labels, first.group(2), text)
+    elif after:  # [28, 28, 8] (h, w, c), 28 x 28 x 8 (H x W x C)
         labels = [label for label in re.findall(r"[A-Za-z]+", after.group(2).replace("\\times", " "))
                   if label not in ("x", "X")]
-        values = read_shape(after.group(1))
-        if isinstance(values, ParseFailure):
-            return values
-        if len(labels) != len(values):
-            return ParseFailure(f"the shape names {len(labels)} dimensions ({', '.join(labels)}) but gives "
-                                f"{len(values)} numbers", None, text)
-        pairs = [(label, str(value)) for label, value in zip(labels, values)]
-    else:
+        pairs = _labelled(labels, after.group(1), text)
+    else:  # the labels beside each number: H = 28, W = 28, C = 8 or 28 (H) x 28 (W) x 8 (C)
         for pattern, order in ((_LABEL_VALUE, (1, 2)), (_VALUE_LABEL, (2, 1))):
             found = list(pattern.finditer(stripped))
             if not found:
@@ -309,6 +308,8 @@ def _labelled_shape(text: str) -> tuple[int, ...] | ParseFailure | None:
             if all(_LABEL_GLUE.match(gap) for gap in gaps) and _LABEL_GLUE.match(outside.strip("()[]")):
                 pairs = [(m.group(order[0]), m.group(order[1])) for m in found]
             break
+    if isinstance(pairs, ParseFailure):
+        return pairs
     if not pairs:
         return None
     dims: dict[int, int] = {}
