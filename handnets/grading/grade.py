@@ -32,7 +32,7 @@ from handnets.errors import InputError, InvalidWeights
 from handnets.exact import to_fraction
 from handnets.grading.equivalence import (Equivalence, describe_number, fingerprint, judge_big_o, judge_expression,
                                           judge_integer, judge_number)
-from handnets.grading.parse import ParseFailure, echo, parse_big_o, parse_expression
+from handnets.grading.parse import ParseFailure, ParseSuccess, echo, parse_big_o, parse_expression
 from handnets.grading.parse.numbers import read_number
 from handnets.grading.parse.tables import read_matrix, read_shape
 from handnets.grading.key import Key, Mistake, Question
@@ -320,8 +320,8 @@ def _kind(value: Any) -> str:
     return type(value).__name__
 
 
-def _reading(result) -> Reading:
-    return Reading(expr=result.expr, notes=getattr(result, "notes", ()))
+def _reading(result: ParseSuccess) -> Reading:
+    return Reading(expr=result.expr, notes=result.notes)
 
 
 # ------------------------------------------------------------------------------ judges
