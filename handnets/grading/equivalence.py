@@ -153,12 +153,14 @@ class Definitions(Mapping):
 
     def substitute(self, expr: sympy.Basic) -> sympy.Basic:
         """``expr`` with every defined symbol replaced by its closure (remembered for the next call)."""
-        found = self._memo.get(expr)
+        # least recently used first: the key's expected answers and mistakes, used for every answer to
+        # their question, stay while a course's stream of one-off answers passes through
+        found = self._memo.pop(expr, None)
         if found is None:
-            found = expr.xreplace(self.closure) if expr.free_symbols & self.closure.keys() else expr
+            found = expr.xreplace(self.closure) if _symbols(expr) & self.closure.keys() else expr
             if len(self._memo) >= self._MEMO_SIZE:
-                self._memo.clear()
-            self._memo[expr] = found
+                del self._memo[next(iter(self._memo))]
+        self._memo[expr] = found
         return found
 
 
