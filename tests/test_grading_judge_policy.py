@@ -156,8 +156,6 @@ def test_policy_whole_sum_for_the_summand_question_is_incorrect_with_a_note():
 def test_policy_whole_sum_written_in_latex_grades_with_the_note():
     question = KEY.question("lstm.w_xi_bar")
     verdict = judge_answer(question, r"\sum_t \bar{i}_t i_t (1 - i_t) x_t")
-    if verdict.verdict == "invalid":
-        pytest.skip(r"the reader does not take \sum_t yet")
     assert (verdict.verdict, verdict.note) == ("incorrect", SUM_NOTES["summand"])
 
 
