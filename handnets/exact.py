@@ -1,7 +1,7 @@
 """Exact numbers from untrusted input: ints, decimals read as written, and "p/q" strings.
 
 Threshold weights decide a hard threshold, so no float may ever stand in for them. TOML
-files are read with ``parse_float=Decimal`` (see ``load_toml``) so that ``0.1`` arrives as
+files are read with ``parse_float=Decimal`` (``handnets.safeio.load_toml``) so that ``0.1`` arrives as
 the text the author wrote and becomes ``Fraction(1, 10)``.
 """
 
@@ -10,13 +10,11 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 from fractions import Fraction
-from pathlib import Path
 from typing import Any
 
-from handnets import safeio
-from handnets.errors import InputError, InvalidNumber
+from handnets.errors import InvalidNumber
 
-__all__ = ["to_fraction", "format_fraction", "load_toml", "loads_toml"]
+__all__ = ["to_fraction", "format_fraction"]
 
 # An optional sign, digits, an optional decimal part, an optional "/ denominator".
 _RATIONAL = re.compile(r"\s*([+-]?)\s*(\d+(?:\.\d*)?|\.\d+)(?:[eE]([+-]?\d{1,4}))?\s*(?:/\s*(\d+(?:\.\d*)?|\.\d+)\s*)?")
@@ -91,13 +89,3 @@ def format_fraction(value: Fraction | int) -> str:
     """
     value = Fraction(value)
     return str(value.numerator) if value.denominator == 1 else f"{value.numerator}/{value.denominator}"
-
-
-def loads_toml(text: str, *, source: str, error: type[InputError] = InputError) -> dict[str, Any]:
-    """Parse untrusted TOML text with decimals kept exact: ``handnets.safeio.loads_toml``."""
-    return safeio.loads_toml(text, source=source, error=error)
-
-
-def load_toml(path: str | Path, *, error: type[InputError] = InputError, max_bytes: int = 1_000_000) -> dict[str, Any]:
-    """Read an untrusted TOML file (exact decimals) with the bounds of ``handnets.safeio.load_toml``."""
-    return safeio.load_toml(path, error=error, max_bytes=max_bytes)

@@ -10,7 +10,7 @@ import pytest
 import sympy
 
 from handnets.errors import InvalidKey
-from handnets.exact import loads_toml
+from handnets.safeio import loads_toml
 from handnets.grading.equivalence import judge_expression
 from handnets.grading.grade import judge_answer
 from handnets.grading.key import SUM_NOTES, WRITE_OUT_NOTE, key_from_mapping, load_key

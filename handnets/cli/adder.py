@@ -8,7 +8,6 @@ import json
 from rich.console import Console
 
 from handnets.cli._commands import HELP
-
 from handnets.cli._progress import progress_bar
 from handnets.errors import InputError, InvalidRequest, UsageError
 from handnets.safeio import display_name

@@ -8,7 +8,6 @@ import json
 from rich.console import Console
 
 from handnets.cli._commands import HELP
-
 from handnets.cnn.spec import load_conv
 
 __all__ = ["register", "run"]

@@ -8,7 +8,6 @@ import json
 from rich.console import Console
 
 from handnets.cli._commands import HELP
-
 from handnets.errors import UsageError
 
 __all__ = ["register", "run"]

@@ -12,15 +12,12 @@ import argparse
 import json
 import math
 import sys
-import tomllib
-from decimal import Decimal
 from pathlib import Path
 
 from rich.console import Console
-
-from handnets.cli._commands import HELP
 from rich.text import Text
 
+from handnets.cli._commands import HELP
 from handnets.cli._progress import progress_bar
 from handnets.errors import HandnetsError, InvalidRequest, InvalidSheet, UsageError
 from handnets.grading.key import load_key
@@ -235,30 +232,13 @@ def _check_folder(folder: Path) -> None:
 def _answer_value(text: str):
     """A command-line answer: a TOML value when it reads as one (numbers, lists, inline tables), else the text.
 
-    Runs inside the worker, under its limits (a hostile value can be deep or huge)."""
+    Read by the one bounded TOML reader (``handnets.safeio``), inside the worker, under its limits."""
+    from handnets.safeio import TomlLimits, loads_toml
+
     try:
-        value = tomllib.loads(f"value = {text}", parse_float=Decimal)["value"]
-    except (tomllib.TOMLDecodeError, ValueError, RecursionError):
+        return loads_toml(f"value = {text}", source="command line", limits=TomlLimits(depth=16))["value"]
+    except HandnetsError:
         return text
-    return value if _depth(value) <= _MAX_DEPTH else text
-
-
-_MAX_DEPTH = 16  # an answer is at most a table of matrices: three or four levels
-
-
-def _depth(value) -> int:
-    """How deeply lists and tables nest in ``value`` (iteratively: the value may be deep)."""
-    deepest, stack = 0, [(value, 0)]
-    while stack:
-        item, level = stack.pop()
-        deepest = max(deepest, level)
-        if deepest > _MAX_DEPTH:
-            break
-        if isinstance(item, dict):
-            stack.extend((v, level + 1) for v in item.values())
-        elif isinstance(item, list):
-            stack.extend((v, level + 1) for v in item)
-    return deepest
 
 
 def run_check(args: argparse.Namespace, out: Console) -> int:

@@ -15,7 +15,6 @@ from pathlib import Path
 from rich.console import Console
 
 from handnets.cli._commands import HELP
-
 from handnets.errors import InvalidSpec, UsageError
 from handnets.params.model import summarize
 from handnets.params.reader import MAX_CODE_CHARACTERS, read_models

@@ -28,7 +28,8 @@ from typing import Any
 from handnets.cnn.grid import Matrix, Step, as_matrix, avg_pool, cross_correlate, max_pool, relu
 from handnets.cnn.resnet import SKIPS, ResNetBlock, resnet_block
 from handnets.errors import InvalidSpec
-from handnets.exact import load_toml, loads_toml, to_fraction
+from handnets.exact import to_fraction
+from handnets.safeio import load_toml, loads_toml
 
 __all__ = ["Pipeline", "Stage", "run_spec", "load_conv", "loads_conv"]
 
@@ -63,7 +64,7 @@ class Pipeline:
 
 def load_conv(path: str | Path) -> Pipeline:
     """Read and compute a conv TOML file (see the module docstring)."""
-    return run_spec(load_toml(path, error=InvalidSpec), source=str(path))
+    return run_spec(load_toml(path, error=InvalidSpec, what="a TOML conv spec"), source=str(path))
 
 
 def loads_conv(text: str, *, source: str = "<conv>") -> Pipeline:

@@ -48,7 +48,8 @@ from typing import Any
 import sympy
 
 from handnets.errors import InputError, InvalidKey, InvalidNumber
-from handnets.exact import load_toml, loads_toml, to_fraction
+from handnets.exact import to_fraction
+from handnets.safeio import load_toml, loads_toml
 from handnets.safeio import latex_damage
 from handnets.grading.equivalence import Definitions, LooseBound, WrittenOut
 from handnets.grading.parse import make_vocabulary, parse_big_o, parse_expression
@@ -223,7 +224,7 @@ def load_key(name_or_path: str | Path) -> Key:
     path = Path(name_or_path)
     if not path.exists() and path.suffix == "":
         raise InvalidKey(f"no such file, and no built-in key of that name (built-in: {', '.join(BUILTIN_KEYS)})", source=text)
-    return key_from_mapping(load_toml(path, error=InvalidKey), name=path.stem, source=str(path))
+    return key_from_mapping(load_toml(path, error=InvalidKey, what="a TOML key"), name=path.stem, source=str(path))
 
 
 def key_from_mapping(data: Mapping[str, Any], *, name: str, source: str) -> Key:

@@ -53,7 +53,6 @@ def json_safe(value: Any) -> Any:
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
-_MAX_NAME_BYTES = 200  # most file systems allow 255 bytes per name; leave room for "~N.json"
 
 
 def _kept(char: str) -> bool:
