@@ -1,0 +1,1 @@
+"""Trained recurrent networks checked like hand-built ones: load, enumerate every input, try a proof."""

@@ -1,0 +1,298 @@
+"""Run a trained RNN on every valid addition input up to a length, in float32, and count wrong digits exactly.
+
+Padding convention (the threshold adder's): a valid input of length n is a pair a, b < 2**(n-1), so
+both operands carry at least one leading 0 and the sum has exactly n digits; there are 4**(n-1) pairs
+of length n, n digits each.
+
+- ``add``: n steps, step t reads (a_t, b_t) least-significant digit first and emits digit t of a + b.
+- ``add-msb``: n steps reading (a_t, b_t) most-significant digit first (the first pair is the padding
+  (0, 0)), outputs ignored; then n answer steps reading ``answer_input`` (default (0, 0)) and emitting
+  the n digits of a + b most-significant first. A pair of length n takes 2n steps.
+
+All inputs share prefixes, so the walk goes over the tree of prefixes one level at a time: for ``add``
+a length-n input is a length n-1 word then (0, 0), so each level costs one step per prefix, and the
+hidden-to-hidden product of a level is computed once for its four children. Levels wider than the
+chunk are split and walked depth-first, so memory stays bounded whatever the length. Counts are
+Python ints: exact. The float arithmetic is the model's (``TrainedRNN.step``), float32 throughout.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+
+from handnets.errors import InvalidRequest
+from handnets.trained.model import SYMBOLS, TrainedRNN
+
+__all__ = ["LengthResult", "Failure", "Enumeration", "enumerate_task", "work", "longest_within", "trace", "TASKS",
+           "MAX_LEN", "MAX_WORK"]
+
+TASKS = ("add", "add-msb")
+MAX_LEN = 20  # 4**19 inputs is weeks of work already
+MAX_WORK = 1 << 35  # multiply-adds an enumeration may spend: tens of seconds at most
+_CHUNK_FLOATS = 1 << 22  # floats per level array before the walk splits it (16 MB)
+
+
+@dataclass(frozen=True, slots=True)
+class LengthResult:
+    n: int
+    pairs: int
+    wrong_pairs: int
+    digits: int
+    wrong_digits: int
+
+    @property
+    def digit_accuracy(self) -> Fraction:
+        return Fraction(self.digits - self.wrong_digits, self.digits)
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """One wrong input: the operands, the step (1-based, of ``steps``) of the first wrong digit, the digits."""
+
+    a: int
+    b: int
+    steps: int
+    step: int
+    expected: tuple[int, ...]
+    got: tuple[int, ...]
+    logits: tuple[float, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Enumeration:
+    task: str
+    max_len: int
+    lengths: tuple[LengthResult, ...]
+    shortest_failure: Failure | None
+    smallest_logit: float  # the smallest |logit| among the digits scored: how close a digit came to flipping
+    zero_logits: int  # digits whose logit was exactly 0 (read as digit 0)
+    requested_len: int | None = None  # the length asked for, when the work bound stopped short of it
+
+    @property
+    def wrong_pairs(self) -> int:
+        return sum(r.wrong_pairs for r in self.lengths)
+
+
+def _macs_per_step(model: TrainedRNN) -> int:
+    macs, below = 0, model.inputs
+    for layer in model.layers:
+        macs += layer.hidden * (layer.hidden + below)
+        below = layer.hidden
+    return macs + below
+
+
+def work(model: TrainedRNN, task: str, max_len: int) -> int:
+    """Multiply-adds the enumeration of lengths 1..max_len spends (about)."""
+    steps = sum(4 ** (n - 1) * (n if task == "add-msb" else 1) for n in range(1, max_len + 1))
+    return steps * _macs_per_step(model)
+
+
+def longest_within(model: TrainedRNN, task: str, max_work: int = MAX_WORK) -> int:
+    n = 1
+    while n < MAX_LEN and work(model, task, n + 1) <= max_work:
+        n += 1
+    return n
+
+
+def trace(model: TrainedRNN, task: str, a: int, b: int, n: int, answer_input=(0.0, 0.0)) -> Failure:
+    """Run one pair of length n; ``step`` is 0 when every digit is right."""
+    total = a + b
+    digits = [(total >> t) & 1 for t in range(n)]
+    if task == "add":
+        xs = [((a >> t) & 1, (b >> t) & 1) for t in range(n)]
+        logits = model.forward(xs)
+        expected, answer_from = digits, 0
+    else:
+        xs = [((a >> t) & 1, (b >> t) & 1) for t in reversed(range(n))] + [tuple(answer_input)] * n
+        logits = model.forward(xs)[n:]
+        expected, answer_from = digits[::-1], n
+    got = [int(v > 0) for v in logits]
+    step = next((answer_from + i + 1 for i, (e, g) in enumerate(zip(expected, got)) if e != g), 0)
+    return Failure(a=a, b=b, steps=len(xs), step=step, expected=tuple(expected), got=tuple(got),
+                   logits=tuple(float(v) for v in logits))
+
+
+class _Tally:
+    """Exact counts per length, the smallest failing (a, b) at each length, the logit margin."""
+
+    def __init__(self, max_len: int, progress):
+        self.wrong_pairs = [0] * (max_len + 1)
+        self.wrong_digits = [0] * (max_len + 1)
+        self.first: list[tuple[int, int] | None] = [None] * (max_len + 1)
+        self.smallest = float("inf")
+        self.zeros = 0
+        self.done = 0
+        self.total = sum(4 ** (n - 1) for n in range(1, max_len + 1))
+        self.progress = progress
+
+    def logits(self, logit: np.ndarray) -> np.ndarray:
+        if logit.size:
+            magnitude = np.abs(logit)
+            self.smallest = min(self.smallest, float(np.nanmin(magnitude)) if not np.all(np.isnan(magnitude)) else 0.0)
+            self.zeros += int(np.count_nonzero(logit == 0))
+        return logit > 0  # a logit of exactly 0 (sigmoid 1/2) is digit 0; NaN too
+
+    def score(self, n: int, wrong: np.ndarray, A: np.ndarray, B: np.ndarray) -> None:
+        bad = wrong > 0
+        count = int(np.count_nonzero(bad))
+        if count:
+            self.wrong_pairs[n] += count
+            self.wrong_digits[n] += int(wrong.sum(dtype=np.int64))
+            keys = (A[bad] << 32) | B[bad]
+            smallest = int(keys.min())
+            candidate = (smallest >> 32, smallest & 0xFFFFFFFF)
+            if self.first[n] is None or candidate < self.first[n]:
+                self.first[n] = candidate
+        self.done += len(wrong)
+        if self.progress is not None:
+            self.progress(self.done, self.total)
+
+
+def _children(model: TrainedRNN, state: tuple[np.ndarray, ...]):
+    """The state after each of the four symbols, and its logits: the layer-0 recurrent product shared."""
+    layer = model.layers[0]
+    shared = state[0] @ layer.W_hh.T + layer.b_hh
+    for a, b in SYMBOLS:
+        x = np.array([[a, b]], dtype=np.float32)
+        inp = model.act(shared + (x @ layer.W_ih.T + layer.b_ih))
+        new = [inp]
+        for deeper, h in zip(model.layers[1:], state[1:]):
+            inp = model.act((h @ deeper.W_hh.T + deeper.b_hh) + (inp @ deeper.W_ih.T + deeper.b_ih))
+            new.append(inp)
+        yield tuple(new), model.logits(inp)
+
+
+def _split(arrays, half):
+    return [a[:half] if isinstance(a, np.ndarray) else tuple(x[:half] for x in a) for a in arrays], \
+           [a[half:] if isinstance(a, np.ndarray) else tuple(x[half:] for x in a) for a in arrays]
+
+
+def _concat(parts):
+    first = parts[0]
+    if isinstance(first, np.ndarray):
+        return np.concatenate(parts)
+    return tuple(np.concatenate([p[i] for p in parts]) for i in range(len(first)))
+
+
+def enumerate_task(
+    model: TrainedRNN,
+    task: str = "add",
+    max_len: int = 12,
+    *,
+    answer_input=(0.0, 0.0),
+    max_work: int = MAX_WORK,
+    strict: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> Enumeration:
+    """Every valid pair of every length 1..max_len, run in float32, counted exactly.
+
+    Above ``max_work`` the enumeration stops at the longest length within it (``requested_len`` says
+    so), or with ``strict`` raises ``InvalidRequest`` naming that length.
+
+    >>> from handnets.trained.designs import hand_relu_adder
+    >>> [r.wrong_pairs for r in enumerate_task(hand_relu_adder(), "add", 6).lengths]
+    [0, 0, 0, 0, 0, 0]
+    """
+    if task not in TASKS:
+        raise InvalidRequest(f"task must be one of {', '.join(TASKS)}, got {task!r}", field="task")
+    if model.inputs != 2:
+        raise InvalidRequest(f"addition needs 2 inputs (a_t, b_t), the model has {model.inputs}", field="model")
+    if not 1 <= max_len <= MAX_LEN:
+        raise InvalidRequest(f"must be between 1 and {MAX_LEN}, got {max_len}", field="max_len")
+    requested = max_len
+    if work(model, task, max_len) > max_work:
+        fits = longest_within(model, task, max_work)
+        if strict:
+            raise InvalidRequest(
+                f"lengths 1..{max_len} of a {'+'.join(map(str, model.hidden))}-unit model take about "
+                f"{work(model, task, max_len):.2g} multiply-adds, more than the {max_work:.2g} allowed; "
+                f"lengths up to {fits} fit",
+                field="max_len",
+            )
+        max_len = fits
+    chunk = max(4, _CHUNK_FLOATS // sum(model.hidden))
+    tally = _Tally(max_len, progress)
+    if task == "add":
+        _walk_lsb(model, max_len, chunk, tally)
+    else:
+        _walk_msb(model, max_len, chunk, tally, np.asarray(answer_input, dtype=np.float32).reshape(1, 2))
+    lengths = tuple(
+        LengthResult(n=n, pairs=4 ** (n - 1), wrong_pairs=tally.wrong_pairs[n], digits=n * 4 ** (n - 1),
+                     wrong_digits=tally.wrong_digits[n])
+        for n in range(1, max_len + 1)
+    )
+    shortest = next((n for n in range(1, max_len + 1) if tally.wrong_pairs[n]), None)
+    failure = None
+    if shortest is not None:
+        a, b = tally.first[shortest]
+        failure = trace(model, task, a, b, shortest, answer_input)
+    return Enumeration(
+        task=task, max_len=max_len, lengths=lengths, shortest_failure=failure,
+        smallest_logit=tally.smallest, zero_logits=tally.zeros,
+        requested_len=requested if requested != max_len else None,
+    )
+
+
+def _walk_lsb(model: TrainedRNN, max_len: int, chunk: int, tally: _Tally) -> None:
+    """Prefixes of length t with the digits they got wrong so far; each level scores the inputs of length t + 1."""
+
+    def level(state, A, B, wrong, t):
+        children = list(_children(model, state))
+        total = A + B
+        parts = []
+        for (a, b), (state_next, logit) in zip(SYMBOLS, children):
+            S = total + ((a + b) << t)
+            digit_wrong = tally.logits(logit) != ((S >> t) & 1).astype(bool)
+            parts.append((state_next, A | (a << t), B | (b << t), wrong + digit_wrong))
+        # the (0, 0) child ends the inputs of length t + 1 (the padding digit)
+        tally.score(t + 1, parts[0][3], parts[0][1], parts[0][2])
+        if t + 2 <= max_len:
+            expand([_concat([p[i] for p in parts]) for i in range(4)], t + 1)
+
+    def expand(arrays, t):
+        if len(arrays[1]) > chunk and len(arrays[1]) > 1:
+            left, right = _split(arrays, len(arrays[1]) // 2)
+            expand(left, t)
+            expand(right, t)
+            return
+        level(*arrays, t)
+
+    one = np.zeros(1, dtype=np.int64)
+    level(model.initial(1), one, one.copy(), np.zeros(1, dtype=np.int32), 0)
+
+
+def _walk_msb(model: TrainedRNN, max_len: int, chunk: int, tally: _Tally, answer: np.ndarray) -> None:
+    """States after reading the padding (0, 0) and j digit pairs MSB first: the inputs of length j + 1."""
+
+    def answer_phase(state, A, B, j):
+        n = j + 1
+        S = A + B
+        wrong = np.zeros(len(A), dtype=np.int32)
+        x = np.repeat(answer, len(A), axis=0)
+        for k in range(n):
+            state, logit = model.step(state, x)
+            wrong += tally.logits(logit) != ((S >> (n - 1 - k)) & 1).astype(bool)
+        tally.score(n, wrong, A, B)
+
+    def level(state, A, B, j):
+        answer_phase(state, A, B, j)
+        if j + 2 <= max_len:
+            parts = [(state_next, 2 * A + a, 2 * B + b) for (a, b), (state_next, _) in zip(SYMBOLS, _children(model, state))]
+            expand([_concat([p[i] for p in parts]) for i in range(3)], j + 1)
+
+    def expand(arrays, j):
+        if len(arrays[1]) > chunk and len(arrays[1]) > 1:
+            left, right = _split(arrays, len(arrays[1]) // 2)
+            expand(left, j)
+            expand(right, j)
+            return
+        level(*arrays, j)
+
+    zero = np.zeros((1, 2), dtype=np.float32)
+    state, _ = model.step(model.initial(1), zero)  # the padding pair, read first
+    one = np.zeros(1, dtype=np.int64)
+    level(state, one, one.copy(), 0)
