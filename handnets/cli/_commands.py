@@ -21,6 +21,7 @@ COMMANDS = MappingProxyType({
     "template": "handnets.cli.grade",
     "gradescope": "handnets.cli.grade",
     "derive": "handnets.cli.derive",
+    "rnn": "handnets.cli.rnn",
 })
 
 HELP = MappingProxyType({
@@ -32,4 +33,5 @@ HELP = MappingProxyType({
     "template": "write a blank answer sheet for a key",
     "gradescope": "Gradescope autograder bundles",
     "derive": "derive and prove LSTM/RNN BPTT, recurrences, gradient flow",
+    "rnn": "check a trained RNN adder on every input up to a length, and try a proof",
 })
