@@ -182,12 +182,13 @@ def model_from_tensors(tensors: Mapping[str, np.ndarray], *, source: str = "", n
     if depth > MAX_LAYERS:
         fail(f"{depth} layers, more than the {MAX_LAYERS} allowed")
     used = set(params.values())
-    layers = [_layer(tensors, params, prefix, k, fail) for k in range(depth)]
-    cells = {cell for cell, _ in layers}
-    if cells != {1}:
-        cell = _CELLS[max(cells)]
-        fail(f"{prefix}weight_hh_l0 has {max(cells)}H rows: an {cell}; only nn.RNN (H rows) is evaluated so far")
-    layer_list = tuple(layer for _, layer in layers)
+    layer_list: list[Layer] = []
+    for k in range(depth):
+        gates, layer = _layer(tensors, params, prefix, k, layer_list[-1].hidden if layer_list else 2, fail)
+        if layer is None:
+            fail(f"{prefix}weight_hh_l{k} has {gates}H rows: an {_CELLS[gates]}; only nn.RNN (H rows) is evaluated so far")
+        layer_list.append(layer)
+    layer_list = tuple(layer_list)
     H = layer_list[-1].hidden
     W_out, b_out, out_names = _output_layer(tensors, used, H, fail)
     left = [name for name in tensors if name not in used | set(out_names)]
@@ -212,7 +213,7 @@ def _float(tensors, name, fail) -> np.ndarray:
     return value32
 
 
-def _layer(tensors, params, prefix: str, k: int, fail) -> tuple[int, Layer]:
+def _layer(tensors, params, prefix: str, k: int, below: int, fail) -> tuple[int, Layer]:
     names = {param: params.get((param, k)) for param in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")}
     for param in ("weight_ih", "weight_hh"):
         if names[param] is None:
@@ -225,10 +226,11 @@ def _layer(tensors, params, prefix: str, k: int, fail) -> tuple[int, Layer]:
     gates, rest = divmod(W_hh.shape[0], H)
     if rest or gates not in _CELLS:
         fail(f"{names['weight_hh']}: {W_hh.shape[0]} rows for H = {H}, expected H (RNN), 3H (GRU) or 4H (LSTM)")
-    inputs = 2 if k == 0 else None
-    if W_ih.ndim != 2 or W_ih.shape[0] != gates * H or (inputs is not None and W_ih.shape[1] != inputs):
-        want = f"{gates * H} x {inputs if inputs is not None else 'H of the layer below'}"
-        fail(f"{names['weight_ih']}: expected {want} (2 inputs a_t, b_t for layer 0), got {'x'.join(map(str, W_ih.shape))}")
+    if gates != 1:
+        return gates, None  # type: ignore[return-value]
+    if W_ih.ndim != 2 or W_ih.shape != (H, below):
+        why = "2 inputs a_t, b_t" if k == 0 else f"the {below} units of layer {k - 1}"
+        fail(f"layer {k}: {names['weight_ih']}: expected {H} x {below} ({why}), got {'x'.join(map(str, W_ih.shape))}")
     biases = []
     for param in ("bias_ih", "bias_hh"):
         if names[param] is None:
@@ -238,8 +240,6 @@ def _layer(tensors, params, prefix: str, k: int, fail) -> tuple[int, Layer]:
         if bias.shape != (gates * H,):
             fail(f"{names[param]}: expected {gates * H} entries, got shape {'x'.join(map(str, bias.shape)) or 'scalar'}")
         biases.append(bias)
-    if gates != 1:
-        return gates, None  # type: ignore[return-value]
     return gates, Layer(W_ih=W_ih, W_hh=W_hh, b_ih=biases[0], b_hh=biases[1])
 
 
