@@ -56,7 +56,7 @@ def _failure_text(failure: Failure, task: str) -> str:
 
 
 def render_enumeration(enumeration: Enumeration, answer_input=(0.0, 0.0)) -> Group:
-    table = Table(title=_task_line(enumeration, answer_input), title_justify="left")
+    table = Table()
     for name in ("n", "pairs", "wrong pairs", "digits", "wrong digits", "digit accuracy"):
         table.add_column(name, justify="right")
     for r in enumeration.lengths:
@@ -73,7 +73,7 @@ def render_enumeration(enumeration: Enumeration, answer_input=(0.0, 0.0)) -> Gro
     if enumeration.requested_len is not None:
         lines.append(f"\nlengths {enumeration.max_len + 1}..{enumeration.requested_len} not enumerated: more work than the "
                      "bound allows for a model this size (ask for --max-len explicitly to be told the limit)", style="yellow")
-    return Group(table, lines)
+    return Group(Text(_task_line(enumeration, answer_input)), table, lines)
 
 
 def render_check(result: TrainedCheck) -> Group:

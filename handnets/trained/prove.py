@@ -338,4 +338,8 @@ def prove_adder(model: TrainedRNN) -> Proof:
                 f"every digit decided with logit margin >= {margin:.3g}"
             )
             return Proof(True, method, detail, regions, margin)
-    return Proof(False, method, "not proved: " + "; ".join(reasons))
+    finest = reasons[-1].split(": ", 1)[1]
+    return Proof(False, method, (
+        f"not proved: none of {len(_DEPTHS)} partitions (by carry, then by carry and the last 1..{_DEPTHS[-1]} inputs) "
+        f"closed; the finest: {finest}"
+    ))
