@@ -75,7 +75,7 @@ def test_enumerate_forgetful_adder_is_wrong_exactly_when_a_and_b_share_a_one():
 def test_enumerate_logit_of_exactly_zero_gives_digit_zero():
     """Output bias 0 puts every 0 digit's logit at exactly 0 (exact in float32): read as 0, so all right."""
     result = enumerate_task(hand_relu_adder(output_bias=0.0), "add", 6)
-    assert result.wrong_pairs == 0 and result.smallest_logit == 0.0 and result.zero_logits > 0
+    assert result.wrong_pairs == 0 and result.smallest_logit == 0.0 and result.zero_logit
 
 
 def test_enumerate_counts_digits_and_pairs_per_length():
@@ -130,3 +130,17 @@ def small_nets(draw):
 def test_enumerate_random_exact_nets_match_the_oracle(net, task):
     max_len = 4 if task == "add" else 3
     assert summary(enumerate_task(net, task, max_len)) == [(p, d) for p, d, _ in oracle_counts(net, task, max_len)]
+
+
+@pytest.mark.parametrize("name", ["good", "short", "long_fail", "hand_relu"])
+def test_enumerate_merged_classes_count_exactly_what_every_prefix_counts(name):
+    net = model(name)
+    merged, plain = enumerate_task(net, "add", 9), enumerate_task(net, "add", 9, merge=False)
+    assert merged.lengths == plain.lengths and merged.shortest_failure == plain.shortest_failure
+
+
+@settings(max_examples=30, deadline=None)
+@given(small_nets())
+def test_enumerate_merging_never_changes_counts_on_random_nets(net):
+    merged, plain = enumerate_task(net, "add", 7), enumerate_task(net, "add", 7, merge=False)
+    assert merged.lengths == plain.lengths and merged.shortest_failure == plain.shortest_failure

@@ -68,8 +68,8 @@ def render_enumeration(enumeration: Enumeration, answer_input=(0.0, 0.0)) -> Gro
     else:
         lines.append(_failure_text(enumeration.shortest_failure, enumeration.task), style="bold red")
     lines.append(f"\nsmallest |logit| of a scored digit: {enumeration.smallest_logit:.4g}")
-    if enumeration.zero_logits:
-        lines.append(f" ({enumeration.zero_logits:,} logits exactly 0, read as digit 0)")
+    if enumeration.zero_logit:
+        lines.append(" (some logits exactly 0, read as digit 0)")
     if enumeration.requested_len is not None:
         lines.append(f"\nlengths {enumeration.max_len + 1}..{enumeration.requested_len} not enumerated: more work than the "
                      "bound allows for a model this size (ask for --max-len explicitly to be told the limit)", style="yellow")

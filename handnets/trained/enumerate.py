@@ -33,7 +33,7 @@ __all__ = ["LengthResult", "Failure", "Enumeration", "enumerate_task", "work", "
 TASKS = ("add", "add-msb")
 MAX_LEN = 20  # 4**19 inputs is weeks of work already
 MAX_WORK = 1 << 35  # multiply-adds an enumeration may spend: tens of seconds at most
-_CHUNK_FLOATS = 1 << 22  # floats per level array before the walk splits it (16 MB)
+_CHUNK_FLOATS = 1 << 19  # floats per level array before the walk splits it (2 MB: cache-sized levels run fastest)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +69,7 @@ class Enumeration:
     lengths: tuple[LengthResult, ...]
     shortest_failure: Failure | None
     smallest_logit: float  # the smallest |logit| among the digits scored: how close a digit came to flipping
-    zero_logits: int  # digits whose logit was exactly 0 (read as digit 0)
+    zero_logit: bool  # some scored digit's logit was exactly 0 (read as digit 0)
     requested_len: int | None = None  # the length asked for, when the work bound stopped short of it
 
     @property
@@ -124,7 +124,7 @@ class _Tally:
         self.wrong_digits = [0] * (max_len + 1)
         self.first: list[tuple[int, int] | None] = [None] * (max_len + 1)
         self.smallest = float("inf")
-        self.zeros = 0
+        self.zeros = False
         self.done = 0
         self.total = sum(4 ** (n - 1) for n in range(1, max_len + 1))
         self.progress = progress
@@ -133,8 +133,20 @@ class _Tally:
         if logit.size:
             magnitude = np.abs(logit)
             self.smallest = min(self.smallest, float(np.nanmin(magnitude)) if not np.all(np.isnan(magnitude)) else 0.0)
-            self.zeros += int(np.count_nonzero(logit == 0))
+            self.zeros = self.zeros or bool(np.any(logit == 0))
         return logit > 0  # a logit of exactly 0 (sigmoid 1/2) is digit 0; NaN too
+
+    def score_classes(self, n: int, wrong_pairs: int, wrong_digits: int, first_key: int | None, pairs: int) -> None:
+        """Counts already summed over merged prefixes; ``first_key`` is the smallest failing a << 32 | b."""
+        self.wrong_pairs[n] += wrong_pairs
+        self.wrong_digits[n] += wrong_digits
+        if first_key is not None:
+            candidate = (first_key >> 32, first_key & 0xFFFFFFFF)
+            if self.first[n] is None or candidate < self.first[n]:
+                self.first[n] = candidate
+        self.done += pairs
+        if self.progress is not None:
+            self.progress(self.done, self.total)
 
     def score(self, n: int, wrong: np.ndarray, A: np.ndarray, B: np.ndarray) -> None:
         bad = wrong > 0
@@ -155,10 +167,15 @@ class _Tally:
 def _children(model: TrainedRNN, state: tuple[np.ndarray, ...]):
     """The state after each of the four symbols, and its logits: the layer-0 recurrent product shared."""
     layer = model.layers[0]
-    shared = state[0] @ layer.W_hh.T + layer.b_hh
+    shared = state[0] @ layer.W_hh.T
+    shared += layer.b_hh
     for a, b in SYMBOLS:
         x = np.array([[a, b]], dtype=np.float32)
-        inp = model.act(shared + (x @ layer.W_ih.T + layer.b_ih))
+        inp = shared + (x @ layer.W_ih.T + layer.b_ih)
+        if model.nonlinearity == "relu":
+            np.maximum(inp, np.float32(0), out=inp)  # in place: the same values as model.act, one array fewer
+        else:
+            inp = model.act(inp)
         new = [inp]
         for deeper, h in zip(model.layers[1:], state[1:]):
             inp = model.act((h @ deeper.W_hh.T + deeper.b_hh) + (inp @ deeper.W_ih.T + deeper.b_ih))
@@ -186,9 +203,14 @@ def enumerate_task(
     answer_input=(0.0, 0.0),
     max_work: int = MAX_WORK,
     strict: bool = False,
+    merge: bool = True,
     progress: Callable[[int, int], None] | None = None,
 ) -> Enumeration:
     """Every valid pair of every length 1..max_len, run in float32, counted exactly.
+
+    For ``add``, prefixes that reach the same float32 state with the same carry are merged (their
+    futures are the same computation), keeping exact counts per class; ``merge=False`` walks every
+    prefix, the independent cross-check.
 
     Above ``max_work`` the enumeration stops at the longest length within it (``requested_len`` says
     so), or with ``strict`` raises ``InvalidRequest`` naming that length.
@@ -216,7 +238,9 @@ def enumerate_task(
         max_len = fits
     chunk = max(4, _CHUNK_FLOATS // sum(model.hidden))
     tally = _Tally(max_len, progress)
-    if task == "add":
+    if task == "add" and merge:
+        _walk_lsb_merged(model, max_len, chunk, tally)
+    elif task == "add":
         _walk_lsb(model, max_len, chunk, tally)
     else:
         _walk_msb(model, max_len, chunk, tally, np.asarray(answer_input, dtype=np.float32).reshape(1, 2))
@@ -232,7 +256,7 @@ def enumerate_task(
         failure = trace(model, task, a, b, shortest, answer_input)
     return Enumeration(
         task=task, max_len=max_len, lengths=lengths, shortest_failure=failure,
-        smallest_logit=tally.smallest, zero_logits=tally.zeros,
+        smallest_logit=tally.smallest, zero_logit=tally.zeros,
         requested_len=requested if requested != max_len else None,
     )
 
@@ -296,3 +320,103 @@ def _walk_msb(model: TrainedRNN, max_len: int, chunk: int, tally: _Tally, answer
     state, _ = model.step(model.initial(1), zero)  # the padding pair, read first
     one = np.zeros(1, dtype=np.int64)
     level(state, one, one.copy(), 0)
+
+
+_NONE = np.iinfo(np.int64).max  # no prefix of this kind in the class
+_HASH = np.random.default_rng(14).integers(1, 2**63, size=4096, dtype=np.uint64) | np.uint64(1)
+
+
+@dataclass(slots=True)
+class _Classes:
+    """Prefixes of one length merged by (float32 state, carry), with exact counts.
+
+    ``total`` prefixes in the class, ``ok`` of them with every digit right so far, ``wrong`` digits
+    wrong summed over them; ``key_ok`` / ``key_bad`` the smallest a << 32 | b among the right / wrong
+    ones (_NONE if none): the smallest failing pair is built from them.
+    """
+
+    state: tuple[np.ndarray, ...]
+    carry: np.ndarray
+    total: np.ndarray
+    ok: np.ndarray
+    wrong: np.ndarray
+    key_ok: np.ndarray
+    key_bad: np.ndarray
+
+    def fields(self):
+        return (self.state, self.carry, self.total, self.ok, self.wrong, self.key_ok, self.key_bad)
+
+
+def _merge(classes: _Classes) -> _Classes:
+    """Merge classes with byte-identical states and the same carry; unchanged if a hash collides or little merges."""
+    count = len(classes.carry)
+    if count < 2:
+        return classes
+    rows = np.concatenate([np.ascontiguousarray(s).view(np.uint32) for s in classes.state] + [classes.carry[:, None].astype(np.uint32)], axis=1)
+    h = (rows.astype(np.uint64) * _HASH[: rows.shape[1]]).sum(axis=1, dtype=np.uint64)  # wraps mod 2**64
+    order = np.argsort(h, kind="stable")
+    hs = h[order]
+    starts = np.concatenate([[0], np.flatnonzero(hs[1:] != hs[:-1]) + 1])
+    if len(starts) > 0.9 * count:
+        return classes  # hardly anything merges: not worth the gathering
+    group = np.repeat(np.arange(len(starts)), np.diff(np.append(starts, count)))
+    sorted_rows = rows[order]
+    if not np.array_equal(sorted_rows, sorted_rows[starts][group]):
+        return classes  # two different states with one hash: do not merge anything here
+    first = order[starts]
+    return _Classes(
+        state=tuple(s[first] for s in classes.state),
+        carry=classes.carry[first],
+        total=np.add.reduceat(classes.total[order], starts),
+        ok=np.add.reduceat(classes.ok[order], starts),
+        wrong=np.add.reduceat(classes.wrong[order], starts),
+        key_ok=np.minimum.reduceat(classes.key_ok[order], starts),
+        key_bad=np.minimum.reduceat(classes.key_bad[order], starts),
+    )
+
+
+def _shift(key: np.ndarray, a: int, b: int, t: int) -> np.ndarray:
+    """The key of the child (a_t, b_t appended as digit t), kept _NONE where there is no prefix."""
+    return np.where(key == _NONE, key, key + ((a << t) << 32) + (b << t))
+
+
+def _walk_lsb_merged(model: TrainedRNN, max_len: int, chunk: int, tally: _Tally) -> None:
+    """The prefix walk over classes of prefixes: the digit expected at a step depends only on carry and input."""
+
+    def level(classes: _Classes, t: int) -> None:
+        children = []
+        for (a, b), (state_next, logit) in zip(SYMBOLS, _children(model, classes.state)):
+            total = a + b + classes.carry
+            digit_wrong = tally.logits(logit) != (total & 1).astype(bool)
+            shifted_ok, shifted_bad = _shift(classes.key_ok, a, b, t), _shift(classes.key_bad, a, b, t)
+            children.append(_Classes(
+                state=state_next,
+                carry=(total >= 2).astype(np.int8),
+                total=classes.total,
+                ok=np.where(digit_wrong, 0, classes.ok),
+                wrong=classes.wrong + digit_wrong * classes.total,
+                key_ok=np.where(digit_wrong, _NONE, shifted_ok),
+                key_bad=np.where(digit_wrong, np.minimum(shifted_ok, shifted_bad), shifted_bad),
+            ))
+        end = children[0]  # the (0, 0) child: the padding digit ends the inputs of length t + 1
+        bad = end.key_bad[end.key_bad != _NONE]
+        tally.score_classes(
+            t + 1, int((end.total - end.ok).sum()), int(end.wrong.sum()), int(bad.min()) if bad.size else None, int(end.total.sum())
+        )
+        if t + 2 <= max_len:
+            merged = _merge(_Classes(*(_concat([c.fields()[i] for c in children]) for i in range(7))))
+            expand(merged, t + 1)
+
+    def expand(classes: _Classes, t: int) -> None:
+        count = len(classes.carry)
+        if count > chunk and count > 1:
+            half = count // 2
+            left, right = _split(list(classes.fields()), half)
+            expand(_Classes(*left), t)
+            expand(_Classes(*right), t)
+            return
+        level(classes, t)
+
+    one = np.ones(1, dtype=np.int64)
+    level(_Classes(model.initial(1), np.zeros(1, dtype=np.int8), one, one.copy(), np.zeros(1, dtype=np.int64),
+                   np.zeros(1, dtype=np.int64), np.full(1, _NONE, dtype=np.int64)), 0)
