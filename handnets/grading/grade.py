@@ -226,6 +226,8 @@ def judge_answer(question: Question, submitted: Any, *, source: str = "answer", 
 
     With a ``memo``, an answer already judged for this question is served from it before any reading.
     """
+    if question.type == "trained_rnn":
+        memo = None  # the answer names a file next to its sheet: the same text is another file on another sheet
     if memo is not None:
         cached = memo.get(question, submitted)
         if cached is not None:
@@ -685,6 +687,20 @@ def _judge_network(question: Question, network, shown: str) -> Verdict:
                    shown, reading, method)
 
 
+def _judge_trained_rnn(question: Question, submitted: Any, shown: str, source: str) -> Verdict:
+    from handnets.trained.grading import assess_model, model_path
+
+    options = question.options
+    try:
+        found = assess_model(model_path(submitted, source.split(": answers.")[0]), max_len=options.max_len,
+                             min_accuracy=options.min_accuracy, task=options.task, nonlinearity=options.nonlinearity)
+    except InvalidWeights as exc:
+        return _invalid(question, shown, exc.message)
+    verdict = {"correct": "correct", "undecided": "undecided"}.get(found.note, "incorrect")
+    return Verdict(question.id, verdict, question.points * found.credit, question.points, found.note, found.feedback,
+                   shown, Reading(found.reading), "every valid pair up to a length, in float32")
+
+
 _JUDGES: dict[str, Callable[[Question, Any, str, str], Verdict]] = {
     "integer": _judge_integer,
     "number": _judge_number,
@@ -695,4 +711,5 @@ _JUDGES: dict[str, Callable[[Question, Any, str, str], Verdict]] = {
     "big_o": _judge_big_o,
     "choice": _judge_choice,
     "text": _judge_text,
+    "trained_rnn": _judge_trained_rnn,
 }

@@ -8,7 +8,7 @@ A key is a TOML file a grader writes once::
     id = "lstm.cbar_t"
     prompt = "Give cbar_t, everything that flows back from t+1 included."
     points = 2
-    type = "expression"               # integer number expression matrix shape adder big_o choice text
+    type = "expression"               # integer number expression matrix shape adder big_o choice text trained_rnn
     expected = { derived = "lstm.cbar_t" }   # or a literal: "hbar_t*o_t*(1 - tanh(c_t)**2) + ..."
     lhs = "cbar_t"                    # an answer may repeat it: "cbar_t = ..."
     definitions = "lstm"              # substituted into both sides before judging: lstm, lstm_ce, lstm_gates
@@ -59,7 +59,7 @@ from handnets.vocabulary import has_sum_over_t, is_sum_over_t, sum_over_t
 __all__ = ["ANSWER_TYPES", "Mistake", "Options", "Question", "Key", "load_key", "BUILTIN_KEYS", "LOOSE_NOTE", "SUM_NOTES",
            "WRITE_OUT_NOTE"]
 
-ANSWER_TYPES = ("integer", "number", "expression", "matrix", "shape", "adder", "big_o", "choice", "text")
+ANSWER_TYPES = ("integer", "number", "expression", "matrix", "shape", "adder", "big_o", "choice", "text", "trained_rnn")
 BUILTIN_KEYS = ("homework",)
 _QUESTION_KEYS = {"id", "prompt", "points", "type", "expected", "lhs", "definitions", "vocabulary", "options", "mistakes",
                   "feedback", "asks", "loose_bound", "write_out"}
@@ -78,6 +78,7 @@ _OPTION_KEYS = {
     "big_o": set(),
     "choice": {"choices"},
     "text": set(),
+    "trained_rnn": {"max_len", "min_accuracy", "task", "nonlinearity"},  # handnets.trained.grading
 }
 
 
@@ -95,6 +96,9 @@ class Options:
     max_len: int = 8  # adder: enumerate lengths 1..max_len next to the proof
     require_margin: bool = True  # adder: a design whose verdict hangs on step(0) gets margin_credit
     margin_credit: Fraction = Fraction(1, 2)
+    min_accuracy: Fraction = Fraction(99, 100)  # trained_rnn: full credit when every length 1..max_len reaches it
+    task: str = "add"  # trained_rnn: add or add-msb
+    nonlinearity: str = "relu"  # trained_rnn
 
 
 @dataclass(frozen=True, slots=True)
@@ -406,7 +410,7 @@ def _options(raw: Any, kind: str, source: str, where: str) -> Options:
         raise InvalidKey(f"options: {', '.join(sorted(unknown))} do not apply to {kind} answers (allowed: {allowed})", source=source, field=where)
     values: dict[str, Any] = {}
     try:
-        for name in ("abs_tol", "rel_tol", "margin_credit"):
+        for name in ("abs_tol", "rel_tol", "margin_credit", "min_accuracy"):
             if name in raw:
                 values[name] = to_fraction(raw[name], field=name)
         for name in ("arithmetic", "partial", "require_margin"):
@@ -414,7 +418,14 @@ def _options(raw: Any, kind: str, source: str, where: str) -> Options:
                 if not isinstance(raw[name], bool):
                     raise InvalidKey("expected true or false", field=name)
                 values[name] = raw[name]
-        for name, low, high in (("points", 1, 50), ("max_len", 1, 14)):
+        if not 0 <= values.get("min_accuracy", 0) <= 1:
+            raise InvalidKey("expected a fraction of the digits, from 0 to 1", field="min_accuracy")
+        for name, allowed in (("task", ("add", "add-msb")), ("nonlinearity", ("relu", "tanh"))):
+            if name in raw:
+                if raw[name] not in allowed:
+                    raise InvalidKey(f"expected one of {', '.join(allowed)}", field=name)
+                values[name] = raw[name]
+        for name, low, high in (("points", 1, 50), ("max_len", 1, 16 if kind == "trained_rnn" else 14)):
             if name in raw:
                 if isinstance(raw[name], bool) or not isinstance(raw[name], int) or not low <= raw[name] <= high:
                     raise InvalidKey(f"expected a whole number from {low} to {high}", field=name)
@@ -431,10 +442,11 @@ def _options(raw: Any, kind: str, source: str, where: str) -> Options:
 
 
 def _expected(raw: Any, question: Question) -> tuple[Any, str]:
-    if question.type in ("adder", "text"):
+    if question.type in ("adder", "text", "trained_rnn"):
         if raw is not None:
             raise InvalidKey(f"{question.type} questions take no expected answer", field="expected")
-        return None, "a design right for every length" if question.type == "adder" else "(graded by a person)"
+        return None, {"adder": "a design right for every length", "text": "(graded by a person)",
+                      "trained_rnn": "a trained model file accurate enough up to a length"}[question.type]
     if raw is None:
         raise InvalidKey("missing", field="expected")
     if isinstance(raw, dict):

@@ -70,10 +70,8 @@ def _read_tensors(data: bytes, source: str, path: str) -> dict[str, np.ndarray]:
         return _read_safetensors(data, source)
     if data[:1] == b"\x80":
         return _read_torch(data, source)
-    raise InvalidWeights(
-        "not a model file: expected .safetensors, .npz or a torch.save'd state dict "
-        f"(the first bytes are {data[:8]!r})",
-        source=source,
+    raise InvalidWeights(  # the bytes are not echoed: a grader's feedback must not show a file's content
+        "not a model file: expected .safetensors, .npz or a torch.save'd state dict", source=source
     )
 
 
