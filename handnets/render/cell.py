@@ -1,0 +1,131 @@
+"""Render a cell's derivation: the cell as read, then the proved equations (terminal), homework LaTeX, or JSON.
+
+Three functions are the whole interface (``render_cell``, ``cell_latex``, ``cell_json``); the terminal
+view reuses ``render.derive.render_derivation`` for the equations and the checks, and LaTeX names come
+from ``cell_symbol_latex`` here (a cell's names are its own, not the vocabulary's), so switching both to
+a shared notation layer touches this module only.
+
+>>> cell_symbol_latex("zbar_next"), cell_symbol_latex("h_prev2"), cell_symbol_latex("w_xz")
+('\\\\overline{z^{(t+1)}}', 'h^{(t-2)}', 'w_{xz}')
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import sympy
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+from sympy.printing.latex import LatexPrinter
+
+from handnets.derive.cell import Cell, split_name
+from handnets.derive.model import Derivation
+
+__all__ = ["render_cell", "cell_latex", "cell_json", "cell_symbol_latex", "cell_expr_latex"]
+
+_STEP = {0: "(t)", 1: "(t+1)", -1: "(t-1)"}
+_JACOBIAN = re.compile(r"^d(?P<s>[a-z0-9]+)_t_d(?P<p>[a-z0-9]+)_prev$")
+_LIMIT = re.compile(r"^J_t_limit\[(?P<regime>.*)\]$")
+
+
+def _step(offset: int) -> str:
+    return _STEP.get(offset, f"(t-{-offset})")
+
+
+def cell_symbol_latex(name: str) -> str:
+    """A cell's name in homework notation: ``z_t`` -> ``z^{(t)}``, ``nbar_next`` -> an overline, ``w_hn`` -> ``w_{hn}``."""
+    parts = split_name(name)
+    if parts is not None:
+        base, is_bar, offset = parts
+        core = f"{base}^{{{_step(offset)}}}"
+        return rf"\overline{{{core}}}" if is_bar else core
+    if name.startswith("dL_d") and name.endswith("_t"):
+        return rf"\frac{{\partial L}}{{\partial {name[4:-2]}^{{(t)}}}}"
+    if re.fullmatch(r"[A-Za-z]_[A-Za-z0-9]+", name):
+        return f"{name[0]}_{{{name[2:]}}}"
+    return name.replace("_", r"\_")
+
+
+class _CellLatex(LatexPrinter):
+    def __init__(self) -> None:
+        super().__init__({"mul_symbol": "dot"})
+
+    def _print_Symbol(self, expr, style="plain"):
+        return cell_symbol_latex(expr.name)
+
+    def _print_sigmoid(self, expr, exp=None):
+        power = f"^{{{exp}}}" if exp is not None else ""
+        return rf"\sigma{power}\left({self._print(expr.args[0])}\right)"
+
+
+def cell_expr_latex(expr: sympy.Basic) -> str:
+    """``expr`` in homework-notation LaTeX with a cell's names."""
+    return _CellLatex().doprint(expr)
+
+
+def _lhs_latex(name: str, cell: Cell) -> str:
+    states = ", ".join(cell.states)
+    together = f"({states})" if len(cell.states) > 1 else states
+    if name.endswith("_bar") and split_name(name) is None:  # a weight's step-t summand
+        return rf"\overline{{{cell_symbol_latex(name.removesuffix('_bar'))}}}^{{(t)}}"
+    match = _JACOBIAN.match(name)
+    if match:
+        return rf"\frac{{\partial {match['s']}^{{(t)}}}}{{\partial {match['p']}^{{(t-1)}}}}"
+    if name.startswith("J_t_prev"):
+        return rf"\frac{{\partial {together}^{{(t)}}}}{{\partial {together}^{{(t-{name.removeprefix('J_t_prev')})}}}}"
+    match = _LIMIT.match(name)
+    if match:
+        under = ", ".join(rf"{g.split('=')[0]}^{{(t)}} \to {g.split('=')[1]}" for g in match["regime"].split(", "))
+        return rf"\lim_{{{under}}} \frac{{\partial {together}^{{(t)}}}}{{\partial {together}^{{(t-1)}}}}"
+    return cell_symbol_latex(name)
+
+
+def cell_latex(cell: Cell, derivation: Derivation) -> str:
+    """The cell's equations, then every derived equation, one LaTeX display line each."""
+    lines = [rf"\[ {cell_symbol_latex(f'{base}_t')} = {cell_expr_latex(definition)} \]" for base, definition in cell.nodes]
+    lines.append("% derived, and proved before printing:")
+    lines += [rf"\[ {_lhs_latex(eq.name, cell)} = {cell_expr_latex(eq.rhs)} \]" for eq in derivation.equations]
+    return "\n".join(lines)
+
+
+def cell_json(cell: Cell, derivation: Derivation) -> dict[str, Any]:
+    """The cell as read and its derivation as one JSON-ready object; rhs is sympy's ``str`` form."""
+    return {
+        "cell": {
+            "name": cell.name,
+            "inputs": list(cell.inputs),
+            "states": list(cell.states),
+            "output": cell.output,
+            "weights": list(cell.weights),
+            "vector": cell.vector,
+            "nodes": [
+                {"name": base, "written": written, "read": sympy.sstr(definition)}
+                for (base, definition), (_, written) in zip(cell.nodes, cell.equations or [(b, "") for b, _ in cell.nodes])
+            ],
+        },
+        "topic": derivation.topic,
+        "passed": derivation.passed,
+        "equations": [
+            {"name": eq.name, "rhs": sympy.sstr(eq.rhs), "latex": cell_expr_latex(eq.rhs), "note": eq.note} for eq in derivation.equations
+        ],
+        "checks": [{"name": c.name, "passed": c.passed, "method": c.method, "detail": c.detail} for c in derivation.checks],
+    }
+
+
+def _cell_table(cell: Cell) -> Table:
+    table = Table(title=f"cell {cell.name}: states {', '.join(cell.states)}; loss reads {cell.output}", title_justify="left", show_header=True,
+                  header_style="bold", expand=False)
+    table.add_column("node", style="bold cyan", no_wrap=True)
+    table.add_column("as read (sympy)", overflow="fold")
+    for base, definition in cell.nodes:
+        table.add_row(f"{base}_t", Text(sympy.sstr(definition)))
+    return table
+
+
+def render_cell(cell: Cell, derivation: Derivation) -> RenderableType:
+    """The cell's equations as the parser read them, then the derivation panel with its checks."""
+    from handnets.render.derive import render_derivation
+
+    return Group(_cell_table(cell), Text(""), render_derivation(derivation))
