@@ -23,7 +23,7 @@ The loss is generic: ``sum_t a_t y_t + b_t y_t**2`` for the cell's output y, unl
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import cache
@@ -35,7 +35,7 @@ import sympy
 from handnets.derive.cell import Cell, timed
 from handnets.derive.evaluate import MPMATH, NUMPY, Library, evaluate
 
-__all__ = ["CellPoint", "random_point", "forward", "step", "exact_gradients", "exact_state_jacobian", "difference_gradients", "number",
+__all__ = ["CellPoint", "random_point", "forward", "unroll", "step", "evaluate_vector", "is_matrix", "exact_gradients", "exact_state_jacobian", "difference_gradients", "number",
            "DIGITS", "FD_STEP", "NUMPY", "MPMATH"]
 
 DIGITS = 50
@@ -80,23 +80,30 @@ def number(value: Fraction, library: Library) -> Any:
 
 def forward(cell: Cell, point: CellPoint, library: Library, *, weights: Mapping[str, Any] | None = None,
             eps: Mapping[str, Any] | None = None, loss: Loss | None = None) -> tuple[list[dict[str, Any]], Any]:
-    """The unrolled forward pass: per step, every node at t, the inputs at t and the states at t-1, by name; and the loss.
+    """The unrolled forward pass at a point: per step, every node at t, the inputs at t and the states at t-1, by name; and the loss.
 
-    ``weights`` overrides the point's (numpy arrays run a batch); ``eps[node]`` is indexable by step
-    and added to that node's value at that step.
+    ``weights`` overrides the point's (numpy arrays run a batch); ``eps[node][t]`` is added to that
+    node's value at step t.
     """
     w = {name: number(value, library) for name, value in point.weights} if weights is None else dict(weights)
-    state = {s: number(value, library) for s, value in point.initial}
     if loss is None:
         a = [number(v, library) for v in point.a]
         b = [number(v, library) for v in point.b]
         loss = lambda t, y: a[t] * y + b[t] * y * y  # noqa: E731
+    inputs = [{x: number(value, library) for x, value in step_inputs} for step_inputs in point.inputs]
+    initial = {s: number(value, library) for s, value in point.initial}
+    return unroll(cell, w, inputs, initial, library, eps=eps, loss=loss)
+
+
+def unroll(cell: Cell, weights: Mapping[str, Any], inputs: Sequence[Mapping[str, Any]], initial: Mapping[str, Any], library: Library,
+           *, eps: Mapping[str, Any] | None = None, loss: Loss) -> tuple[list[dict[str, Any]], Any]:
+    """The forward pass from given values (numbers, or numpy arrays for a batch or the vector form); see ``forward``."""
+    state = dict(initial)
     total = None
     trace = []
-    for t, inputs in enumerate(point.inputs):
-        values = {x: number(value, library) for x, value in inputs}
-        env = step(cell, state, values, w, library, eps=None if eps is None else {base: e[t] for base, e in eps.items()})
-        trace.append({name: value for name, value in env.items() if name not in w})
+    for t, values in enumerate(inputs):
+        env = step(cell, state, values, weights, library, eps=None if eps is None else {base: e[t] for base, e in eps.items()})
+        trace.append({name: value for name, value in env.items() if name not in weights})
         state = {s: env[timed(s, 0).name] for s in cell.states}
         step_loss = loss(t, env[timed(cell.output, 0).name])
         total = step_loss if total is None else total + step_loss
@@ -109,12 +116,57 @@ def step(cell: Cell, states: Mapping[str, Any], inputs: Mapping[str, Any], weigh
     env: dict[str, Any] = dict(weights)
     env.update({timed(x, 0).name: value for x, value in inputs.items()})
     env.update({timed(s, -1).name: value for s, value in states.items()})
+    run = evaluate_vector if cell.vector else evaluate
     for base, definition in cell.nodes:
-        value = evaluate(definition, env, library)
+        value = run(definition, env, library)
         if eps is not None and base in eps:
             value = value + eps[base]
         env[timed(base, 0).name] = value
     return env
+
+
+def is_matrix(name: str) -> bool:
+    """In the vector form a weight whose name starts with an upper-case letter is a matrix; the rest are vectors."""
+    return name[:1].isupper()
+
+
+def evaluate_vector(expr: sympy.Basic, env: Mapping[str, Any], library: Library) -> Any:
+    """``evaluate`` in the vector form: a matrix in a product multiplies the elementwise product of the other factors.
+
+    Arrays may carry a leading batch axis (matrices ``(batch, n, m)``, vectors ``(batch, m)``).
+
+    >>> import numpy as np
+    >>> W = sympy.Symbol("W_hh", real=True); h = sympy.Symbol("h_prev", real=True)
+    >>> evaluate_vector(2 * W * h, {"W_hh": np.eye(2), "h_prev": np.array([1.0, 3.0])}, NUMPY)
+    array([2., 6.])
+    """
+    if not expr.is_Mul:
+        if expr.is_Symbol or expr.is_Rational:
+            return evaluate(expr, env, library)
+        args = [evaluate_vector(arg, env, library) for arg in expr.args]
+        if expr.is_Add:
+            total = args[0]
+            for value in args[1:]:
+                total = total + value
+            return total
+        if expr.is_Pow and expr.exp.is_Integer and int(expr.exp) >= 1:
+            result = args[0]
+            for _ in range(int(expr.exp) - 1):
+                result = result * args[0]
+            return result
+        if expr.is_Pow:
+            return args[0] ** args[1]
+        return library.functions[type(expr).__name__](*args)
+    matrices = [f for f in expr.args if f.is_Symbol and is_matrix(f.name)]
+    if len(matrices) > 1:
+        raise ValueError(f"two matrices in one product: {sympy.sstr(expr)}")
+    rest = [evaluate_vector(f, env, library) for f in expr.args if f not in matrices]
+    product = rest[0]
+    for value in rest[1:]:
+        product = product * value
+    if not matrices:
+        return product
+    return np.matmul(env[matrices[0].name], np.asarray(product)[..., None])[..., 0]
 
 
 # -------------------------------------------------------------- oracle 1: sympy, forward mode
