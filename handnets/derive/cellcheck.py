@@ -122,7 +122,7 @@ def _gradient_checks(cell: Cell, derivation: Derivation) -> list[Check]:
     checks = []
     for name in names:
         what = f"sum over t of {name} = dL/d{name.removesuffix('_bar')}" if name.endswith("_bar") else f"{name} = dL/d{name.removesuffix('bar_t')}_t at every t"
-        passed = bool(exact[name] <= tolerance) and bool(numeric[name] <= NUMPY_TOLERANCE) and np.isfinite(numeric[name])
+        passed = bool(exact[name] <= tolerance and numeric[name] <= NUMPY_TOLERANCE and np.isfinite(numeric[name]))
         checks.append(Check(
             f"{derivation.topic}: {what}",
             passed,
@@ -205,7 +205,7 @@ def _jacobian_checks(cell: Cell, derivation: Derivation) -> list[Check]:
         what = "d(states)_t/d(states)_(t-1)" if k == 1 else f"d(states)_t/d(states)_(t-{k})"
         checks.append(Check(
             f"{derivation.topic}: {label} = {what}",
-            bool(worst_exact <= tolerance) and worst_fd <= NUMPY_TOLERANCE,
+            bool(worst_exact <= tolerance and worst_fd <= NUMPY_TOLERANCE),
             f"sympy.diff of the substituted one-step map at exact points, {DIGITS} digits"
             + (f", multiplied {k} times" if k > 1 else "") + f"; numpy central differences of {k} forward step{'s' if k > 1 else ''}",
             f"error: sympy {mpmath.nstr(worst_exact, 3)}, numpy {worst_fd:.1e}",
@@ -242,7 +242,7 @@ def _regime_checks(cell: Cell, derivation: Derivation) -> list[Check]:
             worst = max(worst, float(np.max(np.abs(derived - _fd_steps_back(cell, point, trace, t, 1, saturated)))))
     return [Check(
         f"{derivation.topic}: the limit of J_t in each of the {len(found)} regimes of the gates {', '.join(g for g, _ in found[0])}",
-        worst <= 1e-6,
+        bool(worst <= 1e-6),
         f"numpy central differences of the cell with those gates saturated (pre-activation moved by {SATURATION}), 6 points each",
         f"max error {worst:.1e}",
     )]
