@@ -164,7 +164,7 @@ def _fd_steps_back(cell: Cell, point: CellPoint, trace: list[dict[str, Any]], t:
     for j in range(k):
         inputs = {x: float(trace[t - k + 1 + j][timed(x, 0).name]) for x in cell.inputs}
         env = step(cell_used, states, inputs, weights, NUMPY)
-        states = {s: env[timed(s, 0).name] for s in cell.states}
+        states = {s: np.broadcast_to(env[timed(s, 0).name], (2 * size,)) for s in cell.states}  # a state may ignore the past
     return np.array([[(states[s][2 * c] - states[s][2 * c + 1]) / (2 * FD_STEP) for c in range(size)] for s in cell.states])
 
 

@@ -38,7 +38,7 @@ import sympy
 
 from handnets.derive.cell import BASE, FUNCTIONS, WEIGHT, Cell, split_name, timed
 from handnets.errors import InputError
-from handnets.safeio import load_toml, loads_toml
+from handnets.safeio import latex_damage, load_toml, loads_toml
 
 __all__ = ["load_cell", "cell_from_table", "builtin_cells", "MAX_NODES", "MAX_STATES", "MAX_INPUTS", "MAX_WEIGHTS"]
 
@@ -145,6 +145,9 @@ def cell_from_table(table: Mapping[str, Any], *, source: str, default_name: str 
     for base, text in nodes_table.items():
         if not isinstance(text, str):
             raise InputError(f"expected the equation of node {base} as a string, got {type(text).__name__}", source=source, field=f"nodes.{base}")
+        damage = latex_damage(text)
+        if damage is not None:
+            raise InputError(f"node {base}: {damage}", source=source, field=f"nodes.{base}")
         if len(text) > MAX_EQUATION:
             raise InputError(f"the equation of node {base} is longer than {MAX_EQUATION} characters", source=source, field=f"nodes.{base}")
         texts[base] = text

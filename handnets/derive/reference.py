@@ -255,5 +255,6 @@ def difference_gradients(cell: Cell, point: CellPoint, *, loss: Loss | None = No
         weights[name][row + 1] -= step
         keys.append(name)
     _, total = forward(cell, point, NUMPY, weights=weights, eps=eps, loss=loss)
+    total = np.broadcast_to(total, (batch,))
     slopes = (total[0::2] - total[1::2]) / (2 * step)
     return {key: float(slope) for key, slope in zip(keys, slopes)}
