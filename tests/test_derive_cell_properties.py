@@ -117,3 +117,81 @@ def test_cell_gru_cho_is_not_torch_grucell():
     ours = forward(cell, point, NUMPY)[0][0]["h_t"]
     theirs = float(gru(torch.tensor([[x0]], dtype=torch.float64), torch.tensor([[h0]], dtype=torch.float64))[0, 0])
     assert abs(ours - theirs) > 1e-6
+
+
+# ----------------------------------------------------------------------------- vector form
+
+
+def test_cell_vector_lstm_equals_the_lstm_vector_topic():
+    from handnets.derive.vector import derive_lstm_vector
+
+    generic = derive_cell(load_cell("lstm-vector"), checked=False)
+    topic = derive_lstm_vector(checked=False)
+    for eq in topic.equations:
+        assert generic.equation(eq.name) == eq.rhs, eq.name
+
+
+@pytest.mark.parametrize("name", ["gru-pytorch-vector", "gru-cho-vector", "lstm-vector", "lstm-peephole-vector"])
+def test_cell_vector_builtin_is_proved(name):
+    derivation = derive_cell(load_cell(name))
+    assert derivation.checks and derivation.passed, [c for c in derivation.checks if not c.passed]
+
+
+def test_cell_vector_wrong_transpose_fails():
+    import dataclasses
+
+    from handnets.derive.cellvector import check_vector_cell
+    from handnets.derive.model import Equation
+    from handnets.derive.vector import transpose_times
+
+    cell = load_cell("gru-cho-vector")
+    derivation = derive_cell(cell, checked=False)
+    # W_hn (r ⊙ h) sends back r ⊙ W^T(...) to h; the PyTorch placement's W^T(r ⊙ ...) is wrong here
+    rhs = derivation.equation("hbar_t")
+    wrong = rhs.replace(transpose_times, lambda W, v: transpose_times(W, v * (2 if str(W) == "W_hn" else 1)))
+    equations = tuple(Equation(eq.name, wrong) if eq.name == "hbar_t" else eq for eq in derivation.equations)
+    checks = check_vector_cell(cell, dataclasses.replace(derivation, equations=equations))
+    assert not all(check.passed for check in checks)
+
+
+def test_cell_vector_gru_pytorch_matches_torch_grucell_autograd():
+    """gru-pytorch-vector against torch.nn.GRUCell(m, n) in float64: every bar and every weight gradient."""
+    torch = pytest.importorskip("torch")
+    import numpy as np
+
+    from handnets.derive.cellvector import VECTOR_STEPS, vector_backward, vector_params
+
+    cell = load_cell("gru-pytorch-vector")
+    n, m = 3, 2
+    p = vector_params(cell, n, m, seed=5)
+    f64 = lambda a: torch.tensor(np.asarray(a), dtype=torch.float64)  # noqa: E731
+    gru = torch.nn.GRUCell(m, n, dtype=torch.float64)
+    with torch.no_grad():  # torch stacks the gates r, z, n
+        gru.weight_ih.copy_(f64(np.vstack([p["W_ir"], p["W_iz"], p["W_in"]])))
+        gru.weight_hh.copy_(f64(np.vstack([p["W_hr"], p["W_hz"], p["W_hn"]])))
+        gru.bias_ih.copy_(f64(np.concatenate([p["b_ir"], p["b_iz"], p["b_in"]])))
+        gru.bias_hh.copy_(f64(np.concatenate([p["b_hr"], p["b_hz"], p["b_hn"]])))
+    h = f64(p["initial_h"])[None]
+    loss, states = torch.zeros((), dtype=torch.float64), []
+    for t in range(VECTOR_STEPS):
+        h = gru(f64(p["input_x"][t])[None], h)
+        h.retain_grad()
+        states.append(h)
+        loss = loss + (h[0] * f64(p["a"][t])).sum() + 0.5 * (h[0] * h[0]).sum()
+    loss.backward()
+    bars, sums = vector_backward(cell, derive_cell(cell, checked=False), p, n)
+    for t, state in enumerate(states):
+        np.testing.assert_allclose(bars[t]["hbar_t"], state.grad[0].numpy(), rtol=1e-10, atol=1e-12)
+    for k, gate in enumerate("rzn"):
+        rows = slice(k * n, (k + 1) * n)
+        np.testing.assert_allclose(sums[f"W_i{gate}_bar"], gru.weight_ih.grad[rows].numpy(), rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(sums[f"W_h{gate}_bar"], gru.weight_hh.grad[rows].numpy(), rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(sums[f"b_i{gate}_bar"], gru.bias_ih.grad[rows].numpy(), rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(sums[f"b_h{gate}_bar"], gru.bias_hh.grad[rows].numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_cell_vector_two_matrices_in_a_product_is_named():
+    from handnets.errors import InputError
+
+    with pytest.raises(InputError, match="nodes.h: node h: matrices"):
+        cell_from_table({"vector": True, "states": ["h"], "nodes": {"h": "tanh(W_a W_b h_{t-1})"}}, source="v")

@@ -170,6 +170,10 @@ def derive_cell(cell: Cell, *, checked: bool = True, steps: int = 2) -> Derivati
     """
     if not 1 <= steps <= MAX_STEPS_BACK:
         raise ValueError(f"steps must be between 1 and {MAX_STEPS_BACK}, got {steps}")
+    if cell.vector:
+        from handnets.derive.cellvector import derive_vector_cell
+
+        return derive_vector_cell(cell, checked=checked)
     derivation = _derivation(cell, steps)
     if not checked:
         return derivation

@@ -166,6 +166,13 @@ def cell_from_table(table: Mapping[str, Any], *, source: str, default_name: str 
             raise InputError(f"node {base}: expected an expression, got {type(result.expr).__name__}", source=source, field=f"nodes.{base}")
         definitions[base] = result.expr
     _check_reads(definitions, inputs, states, source)
+    if vector:
+        for base, definition in definitions.items():
+            for product in definition.atoms(sympy.Mul):
+                matrices = sorted(f.name for f in product.args if f.is_Symbol and f.name[:1].isupper())
+                if len(matrices) > 1:
+                    raise InputError(f"node {base}: matrices {matrices} in one product; the vector form applies one matrix "
+                                     "to the elementwise product of the other factors", source=source, field=f"nodes.{base}")
     used = set().union(*(d.free_symbols for d in definitions.values()))
     unused = [w for w in weights if sympy.Symbol(w, real=True) not in used]
     if unused:

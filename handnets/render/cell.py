@@ -49,8 +49,35 @@ def cell_symbol_latex(name: str) -> str:
 
 
 class _CellLatex(LatexPrinter):
-    def __init__(self) -> None:
-        super().__init__({"mul_symbol": "dot"})
+    """sympy's LaTeX printer with a cell's names; in the vector form products are elementwise (``\\odot``)."""
+
+    def __init__(self, hadamard: bool = False) -> None:
+        super().__init__({"mul_symbol": None if hadamard else "dot"})
+        self._hadamard = hadamard
+
+    def _print_Mul(self, expr):
+        if not self._hadamard:
+            return super()._print_Mul(expr)
+        coeff, factors = expr.as_coeff_mul()
+        matrices = [f for f in factors if f.is_Symbol and f.name[:1].isupper()]
+        if matrices:  # a matrix multiplies the elementwise product of the other factors: W (r ⊙ h)
+            rest = sympy.Mul(*(f for f in factors if f not in matrices))
+            inner = self._print(rest)
+            inner = rf"\left({inner}\right)" if rest.is_Mul or rest.is_Add else inner
+            body = f"{self._print(matrices[0])} {inner}"
+            return body if coeff == 1 else ("- " + body if coeff == -1 else f"{self._print(coeff)} {body}")
+        body = r" \odot ".join(self.parenthesize(f, sympy.printing.precedence.PRECEDENCE["Mul"]) for f in factors)
+        if coeff == -1:
+            return "- " + body
+        return body if coeff == 1 else f"{self._print(coeff)} {body}"
+
+    def _print_transpose_times(self, expr):
+        w, v = expr.args
+        return rf"{self._print(w)}^{{\top}} \left({self._print(v)}\right)"
+
+    def _print_outer(self, expr):
+        u, v = expr.args
+        return rf"\left({self._print(u)}\right) \left({self._print(v)}\right)^{{\top}}"
 
     def _print_Symbol(self, expr, style="plain"):
         return cell_symbol_latex(expr.name)
@@ -60,9 +87,9 @@ class _CellLatex(LatexPrinter):
         return rf"\sigma{power}\left({self._print(expr.args[0])}\right)"
 
 
-def cell_expr_latex(expr: sympy.Basic) -> str:
-    """``expr`` in homework-notation LaTeX with a cell's names."""
-    return _CellLatex().doprint(expr)
+def cell_expr_latex(expr: sympy.Basic, *, hadamard: bool = False) -> str:
+    """``expr`` in homework-notation LaTeX with a cell's names (``hadamard``: the vector form's products)."""
+    return _CellLatex(hadamard).doprint(expr)
 
 
 def _lhs_latex(name: str, cell: Cell) -> str:
@@ -84,9 +111,10 @@ def _lhs_latex(name: str, cell: Cell) -> str:
 
 def cell_latex(cell: Cell, derivation: Derivation) -> str:
     """The cell's equations, then every derived equation, one LaTeX display line each."""
-    lines = [rf"\[ {cell_symbol_latex(f'{base}_t')} = {cell_expr_latex(definition)} \]" for base, definition in cell.nodes]
+    v = cell.vector
+    lines = [rf"\[ {cell_symbol_latex(f'{base}_t')} = {cell_expr_latex(definition, hadamard=v)} \]" for base, definition in cell.nodes]
     lines.append("% derived, and proved before printing:")
-    lines += [rf"\[ {_lhs_latex(eq.name, cell)} = {cell_expr_latex(eq.rhs)} \]" for eq in derivation.equations]
+    lines += [rf"\[ {_lhs_latex(eq.name, cell)} = {cell_expr_latex(eq.rhs, hadamard=v)} \]" for eq in derivation.equations]
     return "\n".join(lines)
 
 
@@ -108,7 +136,7 @@ def cell_json(cell: Cell, derivation: Derivation) -> dict[str, Any]:
         "topic": derivation.topic,
         "passed": derivation.passed,
         "equations": [
-            {"name": eq.name, "rhs": sympy.sstr(eq.rhs), "latex": cell_expr_latex(eq.rhs), "note": eq.note} for eq in derivation.equations
+            {"name": eq.name, "rhs": sympy.sstr(eq.rhs), "latex": cell_expr_latex(eq.rhs, hadamard=cell.vector), "note": eq.note} for eq in derivation.equations
         ],
         "checks": [{"name": c.name, "passed": bool(c.passed), "method": c.method, "detail": c.detail} for c in derivation.checks],
     }
@@ -159,10 +187,11 @@ def catalogue_proof_document(catalogue) -> tuple[str, str]:
         lines += [f"## `{cell.name}`: {cell.title or cell.name}", ""]
         lines += [f"- {note}" for note in cell.notes] + ([""] if cell.notes else [])
         lines += ["Cell:", ""]
-        lines += [f"$$ {cell_symbol_latex(f'{base}_t')} = {cell_expr_latex(definition)} $$" for base, definition in cell.nodes] + [""]
+        v = cell.vector
+        lines += [f"$$ {cell_symbol_latex(f'{base}_t')} = {cell_expr_latex(definition, hadamard=v)} $$" for base, definition in cell.nodes] + [""]
         lines += ["Derived:", ""]
         for eq in derivation.equations:
-            lines += [f"$$ {_lhs_latex(eq.name, cell)} = {cell_expr_latex(eq.rhs)} $$", ""]
+            lines += [f"$$ {_lhs_latex(eq.name, cell)} = {cell_expr_latex(eq.rhs, hadamard=v)} $$", ""]
         lines += ["| verdict | check | method |", "|---|---|---|"]
         for check in derivation.checks:
             name, method = (text.replace("|", r"\|") for text in (check.name, check.method))  # ||W|| must not split the row
