@@ -22,7 +22,7 @@ they are never evaluated: ``handnets.grading.parse`` reads them into sympy.
 >>> load_cell("nonesuch")
 Traceback (most recent call last):
 ...
-handnets.errors.InputError: nonesuch: not a built-in cell (gru, gru-cho, gru-pytorch, lstm, lstm-bias, lstm-peephole, mgu, rnn) and no such file
+handnets.errors.InputError: nonesuch: not a built-in cell (gru, gru-cho, ..., rnn) and no such file
 """
 
 from __future__ import annotations
