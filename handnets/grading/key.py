@@ -55,7 +55,7 @@ from handnets.grading.equivalence import Definitions, LooseBound, WrittenOut
 from handnets.grading.parse import make_vocabulary, parse_big_o, parse_expression
 from handnets.derive.cellkey import Variant, cell_definitions, cell_reference, cell_vocabulary, fill
 from handnets.grading.references import definitions_for, derived, known_definitions
-from handnets.vocabulary import SYMBOLS, has_sum_over_t, is_sum_over_t, sum_over_t
+from handnets.vocabulary import has_sum_over_t, is_sum_over_t, sum_over_t
 
 __all__ = ["ANSWER_TYPES", "Mistake", "Options", "Question", "Key", "load_key", "BUILTIN_KEYS", "LOOSE_NOTE", "SUM_NOTES",
            "WRITE_OUT_NOTE"]
@@ -178,7 +178,7 @@ class Question:
 def _names(vocabulary: tuple[str, ...], sizes_only: bool, cell: str | None = None) -> Mapping[str, sympy.Symbol]:
     if sizes_only:
         return make_vocabulary(vocabulary, base={})
-    return make_vocabulary(vocabulary, base={**SYMBOLS, **cell_vocabulary(cell)}) if cell else make_vocabulary(vocabulary)
+    return make_vocabulary(vocabulary, base=cell_vocabulary(cell)) if cell else make_vocabulary(vocabulary)
 
 
 # Cells (handnets.derive.cellkey): "cell:gru.hbar_t" and "cell:gru" alongside the references' own names.

@@ -136,7 +136,7 @@ def cell_json(cell: Cell, derivation: Derivation) -> dict[str, Any]:
         "topic": derivation.topic,
         "passed": derivation.passed,
         "equations": [
-            {"name": eq.name, "rhs": sympy.sstr(eq.rhs), "latex": cell_expr_latex(eq.rhs, hadamard=cell.vector), "note": eq.note} for eq in derivation.equations
+            {"name": eq.name, "rhs": " ".join(sympy.sstr(eq.rhs).split()), "latex": cell_expr_latex(eq.rhs, hadamard=cell.vector), "note": eq.note} for eq in derivation.equations
         ],
         "checks": [{"name": c.name, "passed": bool(c.passed), "method": c.method, "detail": c.detail} for c in derivation.checks],
     }
