@@ -100,3 +100,23 @@ def test_cell_file_cli_error_is_one_line_exit_2(cli, tmp_path):
     assert result.code == 2
     assert result.err.count("\n") == 1 and result.err.startswith("error: ")
     assert "nodes.z" in result.err and "cycle" in result.err
+
+
+def test_cell_file_too_large_to_prove_is_refused_in_bounded_time():
+    # each node reads every node before it twice: the substituted step doubles per node
+    nodes = {"a0": "tanh(w_x x_t)"}
+    for j in range(1, 8):
+        nodes[f"a{j}"] = "tanh(" + " + ".join(f"w_{j}{i} a{i}_t a{i}_t" for i in range(j)) + ")"
+    nodes["h"] = "tanh(a7_t + h_{t-1})"
+    with pytest.raises(InputError, match="too large to prove") as caught:
+        cell_from_table({"states": ["h"], "nodes": nodes}, source="big.toml")
+    assert caught.value.field.startswith("nodes.a")
+
+
+def test_cell_file_name_defaults_to_a_safe_file_stem(tmp_path):
+    path = tmp_path / ".odd name!.toml"
+    path.write_text("states = ['h']\n[nodes]\nh = 'tanh(w_hh h_{t-1})'\n", encoding="utf-8")
+    assert load_cell(str(path)).name == "cell"
+    plain = tmp_path / "my cell.toml"
+    plain.write_text("states = ['h']\n[nodes]\nh = 'tanh(w_hh h_{t-1})'\n", encoding="utf-8")
+    assert load_cell(str(plain)).name == "my_cell"

@@ -38,18 +38,22 @@ import sympy
 
 from handnets.derive.cell import BASE, FUNCTIONS, WEIGHT, Cell, split_name, timed
 from handnets.errors import InputError
-from handnets.safeio import latex_damage, load_toml, loads_toml
+from handnets.safeio import display_name, latex_damage, load_toml, loads_toml
 
-__all__ = ["load_cell", "cell_from_table", "builtin_cells", "MAX_NODES", "MAX_STATES", "MAX_INPUTS", "MAX_WEIGHTS"]
+__all__ = ["load_cell", "cell_from_table", "builtin_cells", "MAX_NODES", "MAX_STATES", "MAX_INPUTS", "MAX_WEIGHTS", "MAX_UNROLLED"]
 
 MAX_NODES = 12
 MAX_STATES = 4
 MAX_INPUTS = 4
 MAX_WEIGHTS = 48
 MAX_EQUATION = 400  # characters: a cell's equation is one line of a homework sheet
+# The oracles differentiate the one-step map with every node substituted; its tree grows with each node
+# that reads earlier ones (the peephole LSTM's h_t unrolls to 87 operations). Past this the proof takes minutes.
+MAX_UNROLLED = 400
 _KEYS = frozenset({"name", "title", "inputs", "states", "output", "weights", "vector", "notes", "nodes"})
 # what a weight looks like in an equation as written: w_xz, w_{xz}, W_{hn}, b_z (the parser has the last word)
 _WEIGHT_TEXT = re.compile(r"(?<![A-Za-z0-9_\\])([wWUVb])_\{?([A-Za-z0-9]+)\}?")
+_NAME = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,39}"
 _RESERVED = frozenset({"sigma", "sigmoid", "tanh", "exp", "log", "sum", "pi", "dL", "t"})
 
 
@@ -68,11 +72,13 @@ def load_cell(file_or_name: str) -> Cell:
     """A built-in cell by name (``gru-pytorch``) or a cell file by path; InputError naming the file otherwise."""
     if file_or_name in builtin_cells():
         return _builtin(file_or_name)
+    shown = display_name(file_or_name)
     if not os.path.exists(file_or_name):
-        raise InputError(f"not a built-in cell ({', '.join(builtin_cells())}) and no such file", source=file_or_name)
+        raise InputError(f"not a built-in cell ({', '.join(builtin_cells())}) and no such file", source=shown)
     table = load_toml(file_or_name, what="a cell file")
-    default = os.path.basename(file_or_name).removesuffix(".toml")
-    return cell_from_table(table, source=file_or_name, default_name=default)
+    default = re.sub(r"[^A-Za-z0-9_.-]", "_", os.path.basename(file_or_name).removesuffix(".toml"))[:40]
+    default = default if re.fullmatch(_NAME, default) else "cell"
+    return cell_from_table(table, source=shown, default_name=default)
 
 
 @cache
@@ -108,7 +114,7 @@ def cell_from_table(table: Mapping[str, Any], *, source: str, default_name: str 
     if unknown:
         raise InputError(f"unknown keys {unknown}; expected some of {sorted(_KEYS)}", source=source)
     name = table.get("name", default_name)
-    if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,39}", name):
+    if not isinstance(name, str) or not re.fullmatch(_NAME, name):
         raise InputError("expected a short name of letters, digits, '-', '_' or '.'", source=source, field="name")
     inputs = _names(table, "inputs", source, default=["x"], most=MAX_INPUTS)
     states = _names(table, "states", source, most=MAX_STATES)
@@ -166,6 +172,7 @@ def cell_from_table(table: Mapping[str, Any], *, source: str, default_name: str 
             raise InputError(f"node {base}: expected an expression, got {type(result.expr).__name__}", source=source, field=f"nodes.{base}")
         definitions[base] = result.expr
     _check_reads(definitions, inputs, states, source)
+    _check_size(definitions, source)
     if vector:
         for base, definition in definitions.items():
             for product in definition.atoms(sympy.Mul):
@@ -247,6 +254,22 @@ def _check_reads(definitions: Mapping[str, sympy.Expr], inputs: tuple[str, ...],
                     raise InputError(f"nodes form a cycle at step t: {' -> '.join(cycle)}", source=source, field=f"nodes.{base}")
                 raise InputError(f"node {base} uses {other}_t before it is defined: put {other} above {base} in [nodes]",
                                  source=source, field=f"nodes.{base}")
+
+
+def _check_size(definitions: Mapping[str, sympy.Expr], source: str) -> None:
+    """Refuse a cell whose substituted one-step map is too large to prove in seconds (sizes counted, not built)."""
+    size: dict[str, int] = {}
+    for base, definition in definitions.items():
+        total = 0
+        for node in sympy.preorder_traversal(definition):
+            total += 1
+            parts = split_name(node.name) if node.is_Symbol else None
+            if parts is not None and parts[2] == 0 and parts[0] in size:
+                total += size[parts[0]] - 1
+        if total > MAX_UNROLLED:
+            raise InputError(f"node {base}: with the nodes before it substituted the step has {total} operations, more than "
+                             f"{MAX_UNROLLED} (too large to prove); split the cell or read fewer nodes", source=source, field=f"nodes.{base}")
+        size[base] = total
 
 
 def _cycle(reads: Mapping[str, set[str]], start: str, first: str) -> list[str] | None:
