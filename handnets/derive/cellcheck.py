@@ -121,7 +121,10 @@ def _gradient_checks(cell: Cell, derivation: Derivation) -> list[Check]:
     tolerance = mpmath.mpf(SYMPY_TOLERANCE.numerator) / SYMPY_TOLERANCE.denominator
     checks = []
     for name in names:
-        what = f"sum over t of {name} = dL/d{name.removesuffix('_bar')}" if name.endswith("_bar") else f"{name} = dL/d{name.removesuffix('bar_t')}_t at every t"
+        if name.endswith("_bar"):
+            what = f"sum over t of {name} = dL/d{name.removesuffix('_bar')}"
+        else:
+            what = f"{name} = dL/d{name.removesuffix('bar_t')}_t at every t"
         passed = bool(exact[name] <= tolerance and numeric[name] <= NUMPY_TOLERANCE and np.isfinite(numeric[name]))
         checks.append(Check(
             f"{derivation.topic}: {what}",
@@ -151,7 +154,8 @@ def _numeric(matrix: sympy.MatrixBase, env: Mapping[str, Any], library: Library)
     return [[evaluate(matrix[r, c], env, library) for c in range(matrix.cols)] for r in range(matrix.rows)]
 
 
-def _fd_steps_back(cell: Cell, point: CellPoint, trace: list[dict[str, Any]], t: int, k: int, cell_used: Cell | None = None) -> np.ndarray:
+def _fd_steps_back(cell: Cell, point: CellPoint, trace: list[dict[str, Any]], t: int, k: int,
+                   cell_used: Cell | None = None) -> np.ndarray:
     """d(states at t)/d(states at t-k) by central differences of k steps of the reference forward pass."""
     cell_used = cell_used or cell
     weights = {name: float(value) for name, value in point.weights}

@@ -150,16 +150,20 @@ def _equations(cell: Cell, steps: int) -> tuple[Equation, ...]:
     for r, s in enumerate(cell.states):
         for k, s_prev in enumerate(cell.states):
             name = f"d{s}_t_d{s_prev}_prev"
-            equations.append(Equation(name, jac[r, k], (Step("chain rule run forward through the nodes at t", sympy.Derivative(timed(s, 0), timed(s_prev, -1)), jac[r, k]),)))
+            lhs = sympy.Derivative(timed(s, 0), timed(s_prev, -1))
+            equations.append(Equation(name, jac[r, k], (Step("chain rule run forward through the nodes at t", lhs, jac[r, k]),)))
     for k in range(2, steps + 1):
         product = steps_back_jacobian(cell, k)
         factors = " ".join(["J_t", *(f"J_t-{j}" for j in range(1, k))])
-        equations.append(Equation(f"J_t_prev{k}", _shown(cell, product), (Step(f"the product {factors} of one-step Jacobians shifted back", sympy.Symbol(f"J_t_prev{k}"), product),),
-                                  note=f"d({', '.join(cell.states)})_t / d({', '.join(cell.states)})_(t-{k}); rows and columns in that order"))
+        step = Step(f"the product {factors} of one-step Jacobians shifted back", sympy.Symbol(f"J_t_prev{k}"), product)
+        states = ", ".join(cell.states)
+        note = f"d({states})_t / d({states})_(t-{k}); rows and columns in that order"
+        equations.append(Equation(f"J_t_prev{k}", _shown(cell, product), (step,), note=note))
     for regime in regimes(cell):
         limit = _regime_limit(cell, regime)
         says = ", ".join(f"{g}_t -> {v}" for g, v in regime)
-        equations.append(Equation(regime_name(regime), _shown(cell, limit), (Step(says + " in the one-step Jacobian", sympy.Symbol("J_t"), limit),), note=_limit_note(limit)))
+        step = Step(says + " in the one-step Jacobian", sympy.Symbol("J_t"), limit)
+        equations.append(Equation(regime_name(regime), _shown(cell, limit), (step,), note=_limit_note(limit)))
     return tuple(equations)
 
 
@@ -187,14 +191,16 @@ def _derivation(cell: Cell, steps: int) -> Derivation:
     states = ", ".join(cell.states)
     gates = cell.gates
     notes = [
-        f"Loss L = sum over t of l_t({cell.output}_t); {cell.loss_symbol.name} is l_t'({cell.output}_t), the loss's own derivative.",
+        f"Loss L = sum over t of l_t({cell.output}_t); {cell.loss_symbol.name} is l_t'({cell.output}_t), "
+        "the loss's own derivative.",
         "At the last step T every *_next value and bar is 0.",
         "Bars are derivatives of the loss with respect to node values (after the activation).",
         f"J_t = d({states})_t/d({states})_(t-1); its rows and columns are in the order {states}.",
     ]
     if gates:
         shown = gates[:MAX_REGIME_GATES]
-        notes.append(f"Regimes: each sigmoid gate ({', '.join(shown)}) saturated at 0 or 1, where its derivative g(1 - g) vanishes.")
+        notes.append(f"Regimes: each sigmoid gate ({', '.join(shown)}) saturated at 0 or 1, "
+                     "where its derivative g(1 - g) vanishes.")
     else:
         notes.append("The cell has no sigmoid gate, so no saturation regime is listed.")
     notes += list(cell.notes)

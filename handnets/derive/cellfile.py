@@ -40,7 +40,8 @@ from handnets.derive.cell import BASE, FUNCTIONS, WEIGHT, Cell, split_name, time
 from handnets.errors import InputError
 from handnets.safeio import display_name, latex_damage, load_toml, loads_toml
 
-__all__ = ["load_cell", "cell_from_table", "builtin_cells", "MAX_NODES", "MAX_STATES", "MAX_INPUTS", "MAX_WEIGHTS", "MAX_UNROLLED"]
+__all__ = ["load_cell", "cell_from_table", "builtin_cells", "MAX_NODES", "MAX_STATES", "MAX_INPUTS", "MAX_WEIGHTS",
+           "MAX_UNROLLED"]
 
 MAX_NODES = 12
 MAX_STATES = 4
@@ -150,12 +151,14 @@ def cell_from_table(table: Mapping[str, Any], *, source: str, default_name: str 
     texts: dict[str, str] = {}
     for base, text in nodes_table.items():
         if not isinstance(text, str):
-            raise InputError(f"expected the equation of node {base} as a string, got {type(text).__name__}", source=source, field=f"nodes.{base}")
+            raise InputError(f"expected the equation of node {base} as a string, got {type(text).__name__}",
+                source=source, field=f"nodes.{base}")
         damage = latex_damage(text)
         if damage is not None:
             raise InputError(f"node {base}: {damage}", source=source, field=f"nodes.{base}")
         if len(text) > MAX_EQUATION:
-            raise InputError(f"the equation of node {base} is longer than {MAX_EQUATION} characters", source=source, field=f"nodes.{base}")
+            raise InputError(f"the equation of node {base} is longer than {MAX_EQUATION} characters",
+                source=source, field=f"nodes.{base}")
         texts[base] = text
     weights = _weights(table, texts, (*inputs, *bases), source)
 
@@ -169,7 +172,8 @@ def cell_from_table(table: Mapping[str, Any], *, source: str, default_name: str 
             what = result.message if result.message.startswith("unknown") else f"not an expression: {result.message}"
             raise InputError(f"node {base}: {what}", source=source, field=f"nodes.{base}")
         if not isinstance(result.expr, sympy.Expr):
-            raise InputError(f"node {base}: expected an expression, got {type(result.expr).__name__}", source=source, field=f"nodes.{base}")
+            raise InputError(f"node {base}: expected an expression, got {type(result.expr).__name__}",
+                source=source, field=f"nodes.{base}")
         definitions[base] = result.expr
     _check_reads(definitions, inputs, states, source)
     _check_size(definitions, source)
@@ -204,7 +208,8 @@ def _weights(table: Mapping[str, Any], texts: Mapping[str, str], bases: tuple[st
         for w in weights:
             parts = split_name(w)
             if not w.isidentifier() or w.startswith("_") or (parts is not None and parts[0] in bases) or w in _RESERVED:
-                raise InputError(f"{w!r} is not a weight name (an identifier that is not a node at a step)", source=source, field="weights")
+                raise InputError(f"{w!r} is not a weight name (an identifier that is not a node at a step)",
+                    source=source, field="weights")
         return weights
     found: dict[str, None] = {}
     for text in texts.values():
@@ -230,11 +235,14 @@ def _check_reads(definitions: Mapping[str, sympy.Expr], inputs: tuple[str, ...],
                 continue  # a weight
             other, is_bar, offset = parts
             if is_bar:
-                raise InputError(f"node {base} reads the error signal {symbol.name}; a cell's equations are the forward pass", source=source, field=field)
+                raise InputError(f"node {base} reads the error signal {symbol.name}; a cell's equations are the forward pass",
+                    source=source, field=field)
             if offset == 1:
-                raise InputError(f"node {base} reads {symbol.name}: step t cannot read step t+1", source=source, field=field)
+                raise InputError(f"node {base} reads {symbol.name}: step t cannot read step t+1",
+                    source=source, field=field)
             if offset < -1:
-                raise InputError(f"node {base} reads {symbol.name}: a cell reads the step before only (t-1)", source=source, field=field)
+                raise InputError(f"node {base} reads {symbol.name}: a cell reads the step before only (t-1)",
+                    source=source, field=field)
             if offset == -1 and other not in states:
                 what = "an input" if other in inputs else "not a state"
                 raise InputError(
@@ -251,7 +259,8 @@ def _check_reads(definitions: Mapping[str, sympy.Expr], inputs: tuple[str, ...],
             if order[other] > order[base]:
                 cycle = _cycle(reads_now, base, other)
                 if cycle:
-                    raise InputError(f"nodes form a cycle at step t: {' -> '.join(cycle)}", source=source, field=f"nodes.{base}")
+                    raise InputError(f"nodes form a cycle at step t: {' -> '.join(cycle)}",
+                        source=source, field=f"nodes.{base}")
                 raise InputError(f"node {base} uses {other}_t before it is defined: put {other} above {base} in [nodes]",
                                  source=source, field=f"nodes.{base}")
 

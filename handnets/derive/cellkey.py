@@ -47,7 +47,8 @@ from handnets.derive.cell import Cell, barred, timed
 from handnets.derive.cellderive import derive_cell, node_bar
 from handnets.errors import InvalidKey
 
-__all__ = ["Variant", "cell_reference", "cell_definitions", "cell_vocabulary", "cell_named", "fill", "PLACEHOLDERS", "MAX_VARIANTS"]
+__all__ = ["Variant", "cell_reference", "cell_definitions", "cell_vocabulary", "cell_named", "fill", "PLACEHOLDERS",
+           "MAX_VARIANTS"]
 
 PLACEHOLDERS = ("{variant.cell}", "{variant.n}", "{variant.m}")
 MAX_VARIANTS = 64
@@ -73,19 +74,22 @@ class Variant:
         from handnets.derive.cellfile import builtin_cells
 
         if not isinstance(raw, Mapping) or set(raw) - {"cells", "sizes", "salt"}:
-            raise InvalidKey("expected a table with cells = [...], and optionally sizes = [[n, m], ...] and salt", source=source, field="variant")
+            raise InvalidKey("expected a table with cells = [...], and optionally sizes = [[n, m], ...] and salt",
+                source=source, field="variant")
         cells = raw.get("cells")
         if not isinstance(cells, list) or not cells or not all(isinstance(c, str) for c in cells) or len(cells) > MAX_VARIANTS:
             raise InvalidKey(f"cells: expected 1 to {MAX_VARIANTS} built-in cell names", source=source, field="variant")
         unknown = [c for c in cells if c not in builtin_cells()]
         if unknown:
-            raise InvalidKey(f"cells: {unknown} are not built-in cells ({', '.join(builtin_cells())})", source=source, field="variant")
+            raise InvalidKey(f"cells: {unknown} are not built-in cells ({', '.join(builtin_cells())})",
+                source=source, field="variant")
         sizes = raw.get("sizes", [[1, 1]])
         good = isinstance(sizes, list) and 0 < len(sizes) <= MAX_VARIANTS and all(
             isinstance(s, list) and len(s) == 2 and all(type(v) is int and 1 <= v <= 4096 for v in s) for s in sizes
         )
         if not good:
-            raise InvalidKey("sizes: expected a list of [hidden, input] pairs of integers 1..4096", source=source, field="variant")
+            raise InvalidKey("sizes: expected a list of [hidden, input] pairs of integers 1..4096",
+                source=source, field="variant")
         salt = raw.get("salt", "")
         if not isinstance(salt, str) or len(salt) > 200:
             raise InvalidKey("salt: expected a short string", source=source, field="variant")
@@ -118,7 +122,8 @@ def _split(name: str, *, field: str) -> tuple[Cell, str | None]:
 
     match = _REFERENCE.match(name)
     if match is None or match["cell"] not in builtin_cells():
-        raise InvalidKey(f"{name!r} is not cell:<built-in cell>[.<equation>]; built-in cells: {', '.join(builtin_cells())}", field=field)
+        raise InvalidKey(f"{name!r} is not cell:<built-in cell>[.<equation>]; built-in cells: {', '.join(builtin_cells())}",
+            field=field)
     return load_cell(match["cell"]), match["equation"]
 
 
@@ -140,7 +145,8 @@ def cell_reference(name: str) -> Any:
     if not derivation.passed:  # never grade against an equation that did not prove
         raise InvalidKey(f"the derivation of cell {cell.name} did not pass its checks", field="expected")
     if equation not in derivation.names:
-        raise InvalidKey(f"cell {cell.name} has no equation {equation!r}; known: {', '.join(derivation.names)}", field="expected")
+        raise InvalidKey(f"cell {cell.name} has no equation {equation!r}; known: {', '.join(derivation.names)}",
+            field="expected")
     return derivation.equation(equation)
 
 
@@ -171,7 +177,8 @@ def cell_definitions(name: str) -> Mapping[sympy.Symbol, sympy.Expr]:
     """
     cell = cell_named(name)
     if cell.vector:
-        raise InvalidKey(f"definitions for {cell.name}: only cells in the univariate form define their names", field="definitions")
+        raise InvalidKey(f"definitions for {cell.name}: only cells in the univariate form define their names",
+            field="definitions")
     found: dict[sympy.Symbol, sympy.Expr] = {}
     for k in (-1, 0, 1):
         found.update(dict(cell.pairs(k)))

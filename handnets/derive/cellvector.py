@@ -42,7 +42,8 @@ def _is_matrix_symbol(expr: sympy.Basic) -> bool:
     return expr.is_Symbol and is_matrix(expr.name)
 
 
-def vector_jacobian_product(expr: sympy.Expr, wrt: sympy.Symbol, signal: sympy.Expr, rewrites: Mapping[sympy.Basic, sympy.Symbol]) -> sympy.Expr:
+def vector_jacobian_product(expr: sympy.Expr, wrt: sympy.Symbol, signal: sympy.Expr,
+                            rewrites: Mapping[sympy.Basic, sympy.Symbol]) -> sympy.Expr:
     """What ``signal`` (the error signal of ``expr``'s value) sends back to ``wrt`` through ``expr``, in the vector form.
 
     >>> W, h, u = (sympy.Symbol(n, real=True) for n in ("W_hh", "h_prev", "u"))
@@ -220,7 +221,8 @@ def check_vector_cell(cell: Cell, derivation: Derivation, sizes=VECTOR_SIZES) ->
         try:
             bars, sums = vector_backward(cell, derivation, params, n)
         except ValueError:  # shapes that do not fit: some equation is wrong
-            return tuple(Check(f"{derivation.topic}: {name}", False, f"numpy, size {n}x{m}", "the equations do not evaluate: shapes do not fit") for name in worst)
+            return tuple(Check(f"{derivation.topic}: {name}", False, f"numpy, size {n}x{m}",
+                               "the equations do not evaluate: shapes do not fit") for name in worst)
         for base in cell.node_names:
             name = f"{base}bar_t"
             worst[name] = max(worst[name], max(_distance(bars[t][name], fd[(base, t)]) for t in range(VECTOR_STEPS)))
@@ -242,7 +244,8 @@ def derive_vector_cell(cell: Cell, *, checked: bool = True) -> Derivation:
     """The vector form's error signals and weight gradients, proved by ``check_vector_cell`` unless ``checked=False``."""
     if not cell.vector:
         raise ValueError(f"cell {cell.name} is not in the vector form (vector = true)")
-    equations = tuple(_node_bar(cell, base) for base in reversed(cell.node_names)) + tuple(_weight_summand(cell, w) for w in cell.weights)
+    equations = tuple(_node_bar(cell, base) for base in reversed(cell.node_names))
+    equations += tuple(_weight_summand(cell, w) for w in cell.weights)
     derivation = Derivation(
         topic=f"cell:{cell.name}",
         title=f"{cell.title or cell.name}: backpropagation through time, vector form",

@@ -35,8 +35,8 @@ import sympy
 from handnets.derive.cell import Cell, timed
 from handnets.derive.evaluate import MPMATH, NUMPY, Library, evaluate
 
-__all__ = ["CellPoint", "random_point", "forward", "unroll", "step", "evaluate_vector", "is_matrix", "exact_gradients", "exact_state_jacobian", "difference_gradients", "number",
-           "DIGITS", "FD_STEP", "NUMPY", "MPMATH"]
+__all__ = ["CellPoint", "random_point", "forward", "unroll", "step", "evaluate_vector", "is_matrix", "exact_gradients",
+           "exact_state_jacobian", "difference_gradients", "number", "DIGITS", "FD_STEP", "NUMPY", "MPMATH"]
 
 DIGITS = 50
 FD_STEP = 1e-6
@@ -80,7 +80,8 @@ def number(value: Fraction, library: Library) -> Any:
 
 def forward(cell: Cell, point: CellPoint, library: Library, *, weights: Mapping[str, Any] | None = None,
             eps: Mapping[str, Any] | None = None, loss: Loss | None = None) -> tuple[list[dict[str, Any]], Any]:
-    """The unrolled forward pass at a point: per step, every node at t, the inputs at t and the states at t-1, by name; and the loss.
+    """The unrolled forward pass at a point: per step, every node at t, the inputs at t and the states at t-1
+    by name; and the loss.
 
     ``weights`` overrides the point's (numpy arrays run a batch); ``eps[node][t]`` is added to that
     node's value at step t.
@@ -95,8 +96,8 @@ def forward(cell: Cell, point: CellPoint, library: Library, *, weights: Mapping[
     return unroll(cell, w, inputs, initial, library, eps=eps, loss=loss)
 
 
-def unroll(cell: Cell, weights: Mapping[str, Any], inputs: Sequence[Mapping[str, Any]], initial: Mapping[str, Any], library: Library,
-           *, eps: Mapping[str, Any] | None = None, loss: Loss) -> tuple[list[dict[str, Any]], Any]:
+def unroll(cell: Cell, weights: Mapping[str, Any], inputs: Sequence[Mapping[str, Any]], initial: Mapping[str, Any],
+           library: Library, *, eps: Mapping[str, Any] | None = None, loss: Loss) -> tuple[list[dict[str, Any]], Any]:
     """The forward pass from given values (numbers, or numpy arrays for a batch or the vector form); see ``forward``."""
     state = dict(initial)
     total = None

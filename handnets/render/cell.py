@@ -23,7 +23,8 @@ from sympy.printing.latex import LatexPrinter
 from handnets.derive.cell import Cell, split_name
 from handnets.derive.model import Derivation
 
-__all__ = ["render_cell", "cell_latex", "cell_json", "cell_symbol_latex", "cell_expr_latex", "render_catalogue", "catalogue_proof_document"]
+__all__ = ["render_cell", "cell_latex", "cell_json", "cell_symbol_latex", "cell_expr_latex", "render_catalogue",
+           "catalogue_proof_document"]
 
 _STEP = {0: "(t)", 1: "(t+1)", -1: "(t-1)"}
 _JACOBIAN = re.compile(r"^d(?P<s>[a-z0-9]+)_t_d(?P<p>[a-z0-9]+)_prev$")
@@ -136,15 +137,17 @@ def cell_json(cell: Cell, derivation: Derivation) -> dict[str, Any]:
         "topic": derivation.topic,
         "passed": derivation.passed,
         "equations": [
-            {"name": eq.name, "rhs": " ".join(sympy.sstr(eq.rhs).split()), "latex": cell_expr_latex(eq.rhs, hadamard=cell.vector), "note": eq.note} for eq in derivation.equations
+            {"name": eq.name, "rhs": " ".join(sympy.sstr(eq.rhs).split()),  # a matrix's str has newlines
+             "latex": cell_expr_latex(eq.rhs, hadamard=cell.vector), "note": eq.note}
+            for eq in derivation.equations
         ],
         "checks": [{"name": c.name, "passed": bool(c.passed), "method": c.method, "detail": c.detail} for c in derivation.checks],
     }
 
 
 def _cell_table(cell: Cell) -> Table:
-    table = Table(title=f"cell {cell.name}: states {', '.join(cell.states)}; loss reads {cell.output}", title_justify="left", show_header=True,
-                  header_style="bold", expand=False)
+    title = f"cell {cell.name}: states {', '.join(cell.states)}; loss reads {cell.output}"
+    table = Table(title=title, title_justify="left", show_header=True, header_style="bold", expand=False)
     table.add_column("node", style="bold cyan", no_wrap=True)
     table.add_column("as read (sympy)", overflow="fold")
     for base, definition in cell.nodes:
