@@ -48,6 +48,7 @@ SECTIONS: tuple[Section, ...] = (
     Section("rnn", "handnets.derive.rnn:derive_rnn", "handnets.render.derive:render_section", "handnets.render.derive:proof_document"),
     Section("recurrence", "handnets.derive.recurrence:derive_recurrence", "handnets.render.derive:render_section", "handnets.render.derive:proof_document"),
     Section("gradient-flow", "handnets.derive.gradient_flow:derive_gradient_flow", "handnets.render.derive:render_section", "handnets.render.derive:proof_document"),
+    Section("cells", "handnets.derive.cellcatalogue:check_builtin_cells", "handnets.render.cell:render_catalogue", "handnets.render.cell:catalogue_proof_document"),
     Section("grading", "handnets.grading.selfcheck:check_homework_key", "handnets.render.grading:render_key_check"),
 )
 

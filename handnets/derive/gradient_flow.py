@@ -14,6 +14,7 @@ import sympy
 
 from handnets.checks import Check
 from handnets.derive.adjoint import gate_rewrites
+from handnets.derive.evaluate import NUMPY, evaluate
 from handnets.derive.model import Derivation, Equation, Step
 from handnets.vocabulary import SYMBOLS
 
@@ -80,13 +81,12 @@ def _equations() -> tuple[Equation, ...]:
 
 
 def _numeric_cell(h, c, x, w):
-    sig = lambda z: 1 / (1 + np.exp(-z))  # noqa: E731
-    i = sig(w["w_xi"] * x + w["w_hi"] * h)
-    f = sig(w["w_xf"] * x + w["w_hf"] * h)
-    o = sig(w["w_xo"] * x + w["w_ho"] * h)
-    g = np.tanh(w["w_xg"] * x + w["w_hg"] * h)
-    c_new = f * c + i * g
-    return o * np.tanh(c_new), c_new, {"i": i, "f": f, "o": o, "g": g}
+    """One step of the reference forward pass of the ``lstm`` cell file: h_t, c_t and the gates."""
+    from handnets.derive.cellfile import load_cell
+    from handnets.derive.reference import step
+
+    env = step(load_cell("lstm"), {"h": h, "c": c}, {"x": x}, w, NUMPY)
+    return env["h_t"], env["c_t"], {k: env[f"{k}_t"] for k in "ifog"}
 
 
 def _fd_jacobian(h, c, x, w, step=1e-6):
@@ -99,8 +99,6 @@ def _fd_jacobian(h, c, x, w, step=1e-6):
 
 
 def _checks(equations: tuple[Equation, ...]) -> tuple[Check, ...]:
-    from handnets.derive.evaluate import NUMPY, evaluate
-
     rng = np.random.default_rng(5)
     jac = state_jacobian()
     worst = 0.0

@@ -1,9 +1,12 @@
 """Independent evidence for the derived LSTM equations: the unrolled loss, differentiated two other ways.
 
+The forward pass is the one reference pass of ``handnets.derive.reference``, run on the built-in cell
+file ``lstm`` (``handnets/data/cells/lstm.toml``: the cell as data, read apart from ``lstm.lstm_cell``).
+
 1. ``sympy.diff`` of the unrolled computation at random exact (rational) points, T = 1..4, in forward
-   mode, every node at every step and every weight on its own: the one-step map (h_prev, c_prev, weights, perturbations) -> (h_t, c_t) is written out
-   explicitly here, its partial derivatives come from ``sympy.diff``, and tangents are pushed forward
-   through the unrolled steps in 50-digit arithmetic. Forward mode shares nothing with the reverse-mode
+   mode, every node at every step and every weight on its own: the one-step map (h_prev, c_prev, weights,
+   perturbations) -> (h_t, c_t) has its partial derivatives from ``sympy.diff``, and tangents are pushed
+   forward through the unrolled steps in 50-digit arithmetic. Forward mode shares nothing with the reverse-mode
    assembly in ``handnets.derive.adjoint`` except sympy's differentiation of elementary functions.
    (Differentiating the fully nested expression instead grows exponentially with T; the tests do it
    for T = 1, 2.)
@@ -16,19 +19,20 @@ with respect to that perturbation at 0 is the node's bar. The loss is generic: s
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from functools import cache
 from typing import Any
 
 import numpy as np
 import sympy
 
 from handnets.checks import Check
+from handnets.derive.cell import Cell
 from handnets.derive.evaluate import MPMATH, NUMPY, Library, evaluate
 from handnets.derive.model import Derivation
-from handnets.vocabulary import WEIGHTS, sigmoid
+from handnets.derive.reference import CellPoint, difference_gradients, exact_gradients, forward, number
+from handnets.vocabulary import WEIGHTS
 
 __all__ = [
     "LstmPoint",
@@ -97,24 +101,27 @@ def random_point(steps: int, seed: int) -> LstmPoint:
 # ----------------------------------------------------------------------- forward pass, adjoint
 
 
+def _cell() -> Cell:
+    from handnets.derive.cellfile import load_cell
+
+    return load_cell("lstm")
+
+
+def cell_point(point: LstmPoint) -> CellPoint:
+    """The same point for the reference forward pass of the ``lstm`` cell."""
+    return CellPoint(
+        weights=point.weights,
+        inputs=tuple((("x", x),) for x in point.x),
+        initial=(("h", point.h0), ("c", point.c0)),
+        a=point.a,
+        b=point.b,
+    )
+
+
 def forward_values(point: LstmPoint, library: Library) -> list[dict[str, Any]]:
-    """The unperturbed forward pass: one dict per step of x, i, f, o, g, c, h (written out here)."""
-    num = lambda v: library.number(sympy.Rational(v.numerator, v.denominator))  # noqa: E731
-    tanh, sig = library.functions["tanh"], library.functions["sigmoid"]
-    w = {name: num(value) for name, value in point.weights}
-    h, c = num(point.h0), num(point.c0)
-    values = []
-    for x_value in point.x:
-        x = num(x_value)
-        i = sig(w["w_xi"] * x + w["w_hi"] * h)
-        f = sig(w["w_xf"] * x + w["w_hf"] * h)
-        o = sig(w["w_xo"] * x + w["w_ho"] * h)
-        g = tanh(w["w_xg"] * x + w["w_hg"] * h)
-        c_new = f * c + i * g
-        h_new = o * tanh(c_new)
-        values.append({"x": x, "i": i, "f": f, "o": o, "g": g, "c": c_new, "h": h_new, "h_prev": h, "c_prev": c})
-        h, c = h_new, c_new
-    return values
+    """The unperturbed forward pass: one dict per step of x, i, f, o, g, c, h, h_prev, c_prev."""
+    trace, _ = forward(_cell(), cell_point(point), library)
+    return [{name.removesuffix("_t"): value for name, value in step.items()} for step in trace]
 
 
 def run_adjoint(
@@ -122,7 +129,7 @@ def run_adjoint(
 ) -> list[dict[str, Any]]:
     """Run the derived equations backwards from T to 1; one dict per step of bars and weight summands."""
     values = forward_values(point, library)
-    num = lambda v: library.number(sympy.Rational(v.numerator, v.denominator))  # noqa: E731
+    num = lambda v: number(v, library)  # noqa: E731
     weights = {name: num(value) for name, value in point.weights}
     if dl_dh is None:
         dl_dh = [num(a) + 2 * num(b) * v["h"] for a, b, v in zip(point.a, point.b, values)]
@@ -149,108 +156,33 @@ def run_adjoint(
     return results
 
 
-# -------------------------------------------------------------- oracle 1: sympy, forward mode
-
-
-@cache
-def _step_template() -> tuple[tuple[sympy.Symbol, ...], tuple[tuple[sympy.Expr, ...], tuple[sympy.Expr, ...]], tuple[sympy.Expr, sympy.Expr]]:
-    """The explicit one-step map and its partial derivatives by sympy.diff (built once)."""
-    h, c, x = sympy.symbols("h c x", real=True)
-    w = {name: sympy.Symbol(name, real=True) for name in WEIGHTS}
-    e = {n: sympy.Symbol(f"e_{n}", real=True) for n in NODES}
-    i = sigmoid(w["w_xi"] * x + w["w_hi"] * h) + e["i"]
-    f = sigmoid(w["w_xf"] * x + w["w_hf"] * h) + e["f"]
-    o = sigmoid(w["w_xo"] * x + w["w_ho"] * h) + e["o"]
-    g = sympy.tanh(w["w_xg"] * x + w["w_hg"] * h) + e["g"]
-    c_new = f * c + i * g + e["c"]
-    h_new = o * sympy.tanh(c_new) + e["h"]
-    inputs = (h, c, *w.values(), *e.values())
-    partials = (tuple(sympy.diff(h_new, v) for v in inputs), tuple(sympy.diff(c_new, v) for v in inputs))
-    return inputs, partials, (h_new, c_new)
+# ------------------------------------------------------------------ the two oracles
 
 
 def sympy_gradients(point: LstmPoint) -> dict[Any, Any]:
     """Derivatives of the unrolled loss: for each node at each step, with respect to a perturbation of
     that node at that step alone (key ``(node, step)``), and for each weight (key: its name).
-    Values are 50-digit mpmath numbers.
+    Values are 50-digit mpmath numbers (``reference.exact_gradients``).
     """
-    import mpmath
-
-    inputs, (dh, dc), _ = _step_template()
-    names = [s.name for s in inputs]
-    steps = len(point.x)
-    targets: list[Any] = [(node, s) for node in NODES for s in range(steps)] + list(WEIGHTS)
-    with mpmath.workdps(DIGITS):
-        num = lambda v: mpmath.mpf(v.numerator) / v.denominator  # noqa: E731
-        values = forward_values(point, MPMATH)
-        tangent_h = {k: mpmath.mpf(0) for k in targets}
-        tangent_c = {k: mpmath.mpf(0) for k in targets}
-        loss = {k: mpmath.mpf(0) for k in targets}
-        zero = {f"e_{n}": mpmath.mpf(0) for n in NODES}
-        for t, now in enumerate(values):
-            env = {"h": now["h_prev"], "c": now["c_prev"], "x": now["x"], **zero}
-            env.update({name: num(value) for name, value in point.weights})
-            jh = [evaluate(p, env, MPMATH) for p in dh]
-            jc = [evaluate(p, env, MPMATH) for p in dc]
-            dl = num(point.a[t]) + 2 * num(point.b[t]) * now["h"]
-            for k in targets:
-                seed = {"h": tangent_h[k], "c": tangent_c[k]}
-                if isinstance(k, tuple):
-                    if k[1] == t:  # the node is perturbed at its own step only
-                        seed[f"e_{k[0]}"] = mpmath.mpf(1)
-                else:
-                    seed[k] = mpmath.mpf(1)
-                tangent_h[k] = sum((jh[names.index(n)] * v for n, v in seed.items()), mpmath.mpf(0))
-                tangent_c[k] = sum((jc[names.index(n)] * v for n, v in seed.items()), mpmath.mpf(0))
-                loss[k] += dl * tangent_h[k]
-        return loss
+    return exact_gradients(_cell(), cell_point(point))
 
 
-# ------------------------------------------------------------ oracle 2: numpy finite differences
+def _cross_entropy(point: LstmPoint) -> Callable[[int, Any], Any]:
+    sig = NUMPY.functions["sigmoid"]
+    w_y = float(point.w_y)
 
+    def loss(t: int, h: Any) -> Any:
+        yhat, y = sig(w_y * h), point.y[t]
+        return -(y * np.log(yhat) + (1 - y) * np.log(1 - yhat))
 
-def _numpy_loss(point: LstmPoint, weights: Mapping[str, np.ndarray], eps: np.ndarray, *, cross_entropy: bool = False) -> np.ndarray:
-    """The unrolled loss for a batch of perturbed copies: eps has shape (batch, 6, T)."""
-    h = np.full(eps.shape[0], float(point.h0))
-    c = np.full(eps.shape[0], float(point.c0))
-    loss = np.zeros(eps.shape[0])
-    sig = lambda z: 1 / (1 + np.exp(-z))  # noqa: E731
-    for t, x_value in enumerate(point.x):
-        x = float(x_value)
-        i = sig(weights["w_xi"] * x + weights["w_hi"] * h) + eps[:, 0, t]
-        f = sig(weights["w_xf"] * x + weights["w_hf"] * h) + eps[:, 1, t]
-        o = sig(weights["w_xo"] * x + weights["w_ho"] * h) + eps[:, 2, t]
-        g = np.tanh(weights["w_xg"] * x + weights["w_hg"] * h) + eps[:, 3, t]
-        c = f * c + i * g + eps[:, 4, t]
-        h = o * np.tanh(c) + eps[:, 5, t]
-        if cross_entropy:
-            yhat = sig(float(point.w_y) * h)
-            y = point.y[t]
-            loss -= y * np.log(yhat) + (1 - y) * np.log(1 - yhat)
-        else:
-            loss += float(point.a[t]) * h + float(point.b[t]) * h * h
     return loss
 
 
 def numpy_gradients(point: LstmPoint, *, cross_entropy: bool = False) -> dict[str, np.ndarray]:
     """Central differences of the unrolled loss: ``"i"``..``"h"`` -> array over t, weight name -> number."""
-    steps = point.steps
-    n_nodes = len(NODES) * steps
-    batch = 2 * (n_nodes + len(WEIGHTS))
-    eps = np.zeros((batch, len(NODES), steps))
-    weights = {name: np.full(batch, float(value)) for name, value in point.weights}
-    for k in range(n_nodes):
-        node, t = divmod(k, steps)
-        eps[2 * k, node, t] = FD_STEP
-        eps[2 * k + 1, node, t] = -FD_STEP
-    for j, name in enumerate(WEIGHTS):
-        row = 2 * (n_nodes + j)
-        weights[name][row] += FD_STEP
-        weights[name][row + 1] -= FD_STEP
-    loss = _numpy_loss(point, weights, eps, cross_entropy=cross_entropy)
-    slopes = (loss[0::2] - loss[1::2]) / (2 * FD_STEP)
-    result: dict[str, np.ndarray] = {n: slopes[k * steps : (k + 1) * steps] for k, n in enumerate(NODES)}
-    result.update({name: slopes[n_nodes + j] for j, name in enumerate(WEIGHTS)})
+    slopes = difference_gradients(_cell(), cell_point(point), loss=_cross_entropy(point) if cross_entropy else None, step=FD_STEP)
+    result: dict[str, Any] = {n: np.array([slopes[(n, t)] for t in range(point.steps)]) for n in NODES}
+    result.update({name: slopes[name] for name in WEIGHTS})
     return result
 
 

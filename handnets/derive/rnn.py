@@ -80,18 +80,29 @@ def _params(n: int, m: int, steps: int, seed: int) -> dict[str, np.ndarray]:
     }
 
 
+@cache
+def _vector_cell():
+    """The ``rnn`` cell file in the vector form: W_xh, W_hh matrices, b_h a vector."""
+    import dataclasses
+
+    from handnets.derive.cellfile import load_cell
+
+    cell = load_cell("rnn")
+    rename = {S["w_xh"]: matrix_symbol("w_xh"), S["w_hh"]: matrix_symbol("w_hh")}
+    nodes = tuple((base, definition.xreplace(rename)) for base, definition in cell.nodes)
+    return dataclasses.replace(cell, nodes=nodes, weights=("W_xh", "W_hh", "b_h"), vector=True)
+
+
 def _forward(p, eps, deltas):
+    """The batched reference forward pass (``handnets.derive.reference``): eps (batch, T, n) perturbs h."""
+    from handnets.derive.reference import unroll
+
     batch = eps.shape[0]
-    W_xh, W_hh, b = (p[k][None] + deltas.get(k, 0) for k in ("W_xh", "W_hh", "b_h"))
-    h = np.tile(p["h0"], (batch, 1))
-    loss = np.zeros(batch)
-    trace = []
-    for t, x in enumerate(p["x"]):
-        h_new = np.tanh(np.einsum("bnm,m->bn", W_xh, x) + np.einsum("bnk,bk->bn", W_hh, h) + b) + eps[:, t]
-        trace.append({"x": x, "h": h_new[0], "h_prev": h[0]})
-        h = h_new
-        loss += h @ p["a"][t] + 0.5 * np.sum(h * h, axis=1)
-    return loss, trace
+    weights = {k: p[k][None] + deltas.get(k, 0) for k in ("W_xh", "W_hh", "b_h")}
+    loss = lambda t, h: h @ p["a"][t] + 0.5 * np.sum(h * h, axis=1)  # noqa: E731
+    trace, total = unroll(_vector_cell(), weights, [{"x": x} for x in p["x"]], {"h": np.tile(p["h0"], (batch, 1))}, NUMPY,
+                          eps={"h": eps.transpose(1, 0, 2)}, loss=loss)
+    return total, [{"x": step["x_t"], "h": step["h_t"][0], "h_prev": step["h_prev"][0]} for step in trace]
 
 
 def _fd(p):

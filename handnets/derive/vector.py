@@ -13,6 +13,7 @@ outer(i_t*ibar_t*(1 - i_t), x_t)
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from functools import cache
 
@@ -20,7 +21,9 @@ import numpy as np
 import sympy
 
 from handnets.checks import Check
+from handnets.derive.cell import Cell
 from handnets.derive.evaluate import NUMPY, evaluate
+from handnets.derive.reference import unroll
 from handnets.derive.model import Derivation, Equation, Step
 from handnets.vocabulary import SYMBOLS, WEIGHTS
 
@@ -122,30 +125,28 @@ def _random_lstm(n: int, m: int, steps: int, seed: int) -> dict[str, np.ndarray]
     return params
 
 
+@cache
+def _vector_cell() -> Cell:
+    """The ``lstm`` cell file in the vector form, weights renamed to matrices (w_xi -> W_ix)."""
+    from handnets.derive.cellfile import load_cell
+
+    cell = load_cell("lstm")
+    rename = {S[w]: matrix_symbol(w) for w in WEIGHTS}
+    nodes = tuple((base, definition.xreplace(rename)) for base, definition in cell.nodes)
+    return dataclasses.replace(cell, nodes=nodes, weights=tuple(matrix_symbol(w).name for w in WEIGHTS), vector=True)
+
+
 def _forward(params: Mapping[str, np.ndarray], eps: np.ndarray, deltas: Mapping[str, np.ndarray]) -> tuple[np.ndarray, list[dict[str, np.ndarray]]]:
-    """Batched forward pass: eps (batch, 6, T, n) perturbs nodes, deltas[W] (batch, n, cols) perturbs weights."""
+    """Batched reference forward pass: eps (batch, 6, T, n) perturbs nodes, deltas[W] (batch, n, cols) perturbs weights."""
     batch = eps.shape[0]
-    sig = lambda z: 1 / (1 + np.exp(-z))  # noqa: E731
-    W = {name: params[name][None] + deltas.get(name, 0) for name in (matrix_symbol(w).name for w in WEIGHTS)}
-    h = np.tile(params["h0"], (batch, 1))
-    c = np.tile(params["c0"], (batch, 1))
-    loss = np.zeros(batch)
-    trace = []
-
-    def z(gate: str, x: np.ndarray, h: np.ndarray) -> np.ndarray:
-        return np.einsum("bnm,m->bn", W[f"W_{gate}x"], x) + np.einsum("bnk,bk->bn", W[f"W_{gate}h"], h)
-
-    for t, x in enumerate(params["x"]):
-        i = sig(z("i", x, h)) + eps[:, 0, t]
-        f = sig(z("f", x, h)) + eps[:, 1, t]
-        o = sig(z("o", x, h)) + eps[:, 2, t]
-        g = np.tanh(z("g", x, h)) + eps[:, 3, t]
-        c_new = f * c + i * g + eps[:, 4, t]
-        h_new = o * np.tanh(c_new) + eps[:, 5, t]
-        trace.append({"x": x, "i": i[0], "f": f[0], "o": o[0], "g": g[0], "c": c_new[0], "h": h_new[0], "h_prev": h[0], "c_prev": c[0]})
-        h, c = h_new, c_new
-        loss += h @ params["a"][t] + 0.5 * np.sum(h * h, axis=1)
-    return loss, trace
+    cell = _vector_cell()
+    weights = {name: params[name][None] + deltas.get(name, 0) for name in cell.weights}
+    initial = {"h": np.tile(params["h0"], (batch, 1)), "c": np.tile(params["c0"], (batch, 1))}
+    perturb = {base: eps[:, k].transpose(1, 0, 2) for k, base in enumerate("ifogch")}  # [t] -> (batch, n)
+    loss = lambda t, h: h @ params["a"][t] + 0.5 * np.sum(h * h, axis=1)  # noqa: E731
+    trace, total = unroll(cell, weights, [{"x": x} for x in params["x"]], initial, NUMPY, eps=perturb, loss=loss)
+    first = [{name.removesuffix("_t"): value if name == "x_t" else value[0] for name, value in step.items()} for step in trace]
+    return total, first
 
 
 def _finite_differences(params: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:

@@ -171,6 +171,7 @@ def grade_answers(
     """
     decided = decided or {}
     verdicts = []
+    key = key.for_student(sheet.student)  # a key that deals variants grades each student on their own cell
     for question in key.questions:
         if question.id not in sheet.answers:
             verdicts.append(_missing(question))

@@ -53,6 +53,7 @@ from handnets.safeio import load_toml, loads_toml
 from handnets.safeio import latex_damage
 from handnets.grading.equivalence import Definitions, LooseBound, WrittenOut
 from handnets.grading.parse import make_vocabulary, parse_big_o, parse_expression
+from handnets.derive.cellkey import Variant, cell_definitions, cell_reference, cell_vocabulary, fill
 from handnets.grading.references import definitions_for, derived, known_definitions
 from handnets.vocabulary import has_sum_over_t, is_sum_over_t, sum_over_t
 
@@ -133,6 +134,7 @@ class Question:
     feedback: str = ""  # shown with a correct answer
     asks: str | None = None  # expression: "summand" or "sum" (which form of a sum over t is asked for)
     write_out: tuple[str, ...] = ()  # expression: defined names the answer must write out, not name
+    cell: str | None = None  # "cell:gru" when the question is about a cell: its names join the vocabulary
 
     def __post_init__(self) -> None:
         if self.type not in ANSWER_TYPES:
@@ -142,7 +144,7 @@ class Question:
 
     def names(self) -> Mapping[str, sympy.Symbol]:
         """The names an expression answer to this question may use (built once per vocabulary)."""
-        return _names(self.vocabulary, self.type == "big_o")
+        return _names(self.vocabulary, self.type == "big_o", self.cell)
 
     def as_answer(self, value: Any) -> Any:
         """``value`` (the expected answer or a mistake's) written the way a student's sheet holds it.
@@ -177,20 +179,39 @@ class Question:
 
 
 @cache
-def _names(vocabulary: tuple[str, ...], sizes_only: bool) -> Mapping[str, sympy.Symbol]:
-    return make_vocabulary(vocabulary, base={}) if sizes_only else make_vocabulary(vocabulary)
+def _names(vocabulary: tuple[str, ...], sizes_only: bool, cell: str | None = None) -> Mapping[str, sympy.Symbol]:
+    if sizes_only:
+        return make_vocabulary(vocabulary, base={})
+    return make_vocabulary(vocabulary, base=cell_vocabulary(cell)) if cell else make_vocabulary(vocabulary)
+
+
+# Cells (handnets.derive.cellkey): "cell:gru.hbar_t" and "cell:gru" alongside the references' own names.
+def _derived(name: str) -> Any:
+    return cell_reference(name) if name.startswith("cell:") else derived(name)
+
+
+def _definitions_for(name: str) -> Mapping:
+    return cell_definitions(name) if name.startswith("cell:") else definitions_for(name)
+
+
+def _cell_of(raw: Mapping[str, Any]) -> str | None:
+    """The cell a question is about: its definitions', or its expected answer's (``cell:gru``)."""
+    for value in (raw.get("definitions"), (raw.get("expected") or {}).get("derived") if isinstance(raw.get("expected"), dict) else None):
+        if isinstance(value, str) and value.startswith("cell:"):
+            return value.split(".", 1)[0]
+    return None
 
 
 @cache
 def _definitions_without(name: str, left_out: tuple[str | None, ...]) -> Definitions:
-    definitions = definitions_for(name)
+    definitions = _definitions_for(name)
     return Definitions({k: v for k, v in definitions.items() if k.name not in left_out})
 
 
 @cache
 def _definitions_of(name: str, names: tuple[str, ...]) -> Definitions:
     """Only the definitions of ``names`` in the set ``name`` (substituted into one another)."""
-    definitions = definitions_for(name)
+    definitions = _definitions_for(name)
     return Definitions({k: v for k, v in definitions.items() if k.name in names})
 
 
@@ -202,6 +223,8 @@ class Key:
     title: str
     questions: tuple[Question, ...]
     source: str
+    variant: Variant | None = None  # [variant]: each student's own cell and sizes (handnets.derive.cellkey)
+    variants: tuple[tuple[tuple[str, int, int], Key], ...] = ()  # (cell, n, m) -> the key filled in for it
 
     def __post_init__(self) -> None:
         ids = [q.id for q in self.questions]
@@ -218,6 +241,12 @@ class Key:
     def max_score(self) -> Fraction:
         return sum((q.points for q in self.questions), Fraction(0))
 
+    def for_student(self, student: str) -> Key:
+        """The key as this student's variant reads it (the key itself when it deals no variants)."""
+        if self.variant is None:
+            return self
+        return dict(self.variants)[self.variant.choose(student)]
+
 
 def load_key(name_or_path: str | Path) -> Key:
     """A built-in key by name (``homework``) or a key file by path."""
@@ -233,9 +262,16 @@ def load_key(name_or_path: str | Path) -> Key:
 
 def key_from_mapping(data: Mapping[str, Any], *, name: str, source: str) -> Key:
     """Validate a parsed key; every problem names the question and the field."""
-    unknown = set(data) - {"title", "questions"}
+    unknown = set(data) - {"title", "questions", "variant"}
     if unknown:
         raise InvalidKey(f"unknown top-level key(s) {', '.join(sorted(unknown))}; expected title and [[questions]]", source=source)
+    if "variant" in data:  # one key per (cell, n, m), its placeholders filled in; the first is the key shown
+        variant = Variant.from_table(data["variant"], source=source)
+        plain = {k: v for k, v in data.items() if k != "variant"}
+        variants = tuple((choice, key_from_mapping(fill(plain, *choice), name=name, source=f"{source} [{choice[0]} {choice[1]}x{choice[2]}]"))
+                         for choice in variant.choices())
+        first = variants[0][1]
+        return Key(name=first.name, title=first.title, questions=first.questions, source=source, variant=variant, variants=variants)
     questions = data.get("questions")
     if not isinstance(questions, list) or not questions or not all(isinstance(q, dict) for q in questions):
         raise InvalidKey("expected at least one [[questions]] table", source=source, field="questions")
@@ -304,7 +340,12 @@ def _question(raw: Mapping[str, Any], index: int, source: str) -> Question:
     if not isinstance(vocabulary, list) or not all(isinstance(v, str) for v in vocabulary):
         raise InvalidKey("vocabulary: expected a list of names", source=source, field=where)
     definitions = raw.get("definitions")
-    if definitions is not None and definitions not in known_definitions():
+    if isinstance(definitions, str) and definitions.startswith("cell:"):
+        try:
+            cell_definitions(definitions)
+        except InvalidKey as exc:
+            raise InvalidKey(exc.message, source=source, field=where) from None
+    elif definitions is not None and definitions not in known_definitions():
         raise InvalidKey(f"definitions: expected one of {', '.join(known_definitions())}, got {definitions!r}", source=source, field=where)
     lhs = raw.get("lhs")
     if lhs is not None and not isinstance(lhs, str):
@@ -316,9 +357,10 @@ def _question(raw: Mapping[str, Any], index: int, source: str) -> Question:
         raise InvalidKey("loose_bound: only big_o questions take it", source=source, field=where)
     write_out = _write_out_names(raw.get("write_out"), kind, definitions, lhs, source, where)
     options = _options(raw.get("options", {}), kind, source, where)
+    cell = _cell_of(raw)
     draft = Question(id=qid, prompt=prompt, points=points, type=kind, expected=None, expected_text="", lhs=lhs,
                      definitions=definitions, vocabulary=tuple(vocabulary), options=options, feedback=feedback, asks=asks,
-                     write_out=write_out)
+                     write_out=write_out, cell=cell)
     try:
         expected, expected_text = _expected(raw.get("expected"), draft)
         mistakes = tuple(_mistake(m, draft, i) for i, m in enumerate(_list(raw.get("mistakes", []), "mistakes")))
@@ -332,7 +374,7 @@ def _question(raw: Mapping[str, Any], index: int, source: str) -> Question:
         raise InvalidKey(exc.message if exc.field is None else f"{exc.field}: {exc.message}", source=source, field=where) from None
     return Question(id=qid, prompt=prompt, points=points, type=kind, expected=expected, expected_text=expected_text,
                     lhs=lhs, definitions=definitions, vocabulary=tuple(vocabulary), options=options, mistakes=mistakes,
-                    feedback=feedback, asks=asks, write_out=write_out)
+                    feedback=feedback, asks=asks, write_out=write_out, cell=cell)
 
 
 def _write_out_names(raw: Any, kind: str, definitions: str | None, lhs: str | None, source: str, where: str) -> tuple[str, ...]:
@@ -343,7 +385,7 @@ def _write_out_names(raw: Any, kind: str, definitions: str | None, lhs: str | No
     names = raw.get("names") if isinstance(raw, dict) else None
     if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
         raise InvalidKey("write_out: expected a table with names = [...]", source=source, field=where)
-    defined = {s.name for s in definitions_for(definitions)}
+    defined = {s.name for s in _definitions_for(definitions)}
     unknown = [n for n in names if n not in defined]
     if unknown:
         raise InvalidKey(f"write_out: {', '.join(unknown)} not defined in {definitions!r}", source=source, field=where)
@@ -452,7 +494,7 @@ def _expected(raw: Any, question: Question) -> tuple[Any, str]:
     if isinstance(raw, dict):
         if set(raw) != {"derived"} or not isinstance(raw["derived"], str):
             raise InvalidKey('expected a literal or { derived = "name" }', field="expected")
-        value = _in_vocabulary(derived(raw["derived"]), question)
+        value = _in_vocabulary(_derived(raw["derived"]), question)
         return value, _display(value, question)
     value = literal_answer(raw, question, role="expected")
     return value, _display(value, question)
@@ -480,7 +522,7 @@ def _mistake(raw: Any, question: Question, index: int) -> Mistake:
         raise InvalidKey("answer: missing", field=field_name)
     answer = raw["answer"]
     if isinstance(answer, dict) and set(answer) == {"derived"}:
-        answer = _in_vocabulary(derived(answer["derived"]), question)
+        answer = _in_vocabulary(_derived(answer["derived"]), question)
     else:
         answer = literal_answer(answer, question, role=field_name)
     credit = to_fraction(raw.get("credit", 0), field=f"{field_name}.credit")
