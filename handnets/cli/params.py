@@ -3,6 +3,11 @@
 Each argument is a file of model-building code or one constructor call as written in code
 (``"LSTM(32)"``, ``"nn.LSTM(7, 13, num_layers=2, bidirectional=True)"``); several are read as one
 model, in order. ``--framework both`` shows the Keras and PyTorch conventions side by side.
+
+Exit codes: 0 every layer counted; 1 the total is INCOMPLETE (a layer this reader does not know, a
+keyword the framework's constructor does not take, or a size nobody gave): the output names each
+one and ``--json`` has ``"complete": false`` with the reasons; 2 the code or the arguments cannot
+be read.
 """
 
 from __future__ import annotations
@@ -20,9 +25,10 @@ from handnets.params.model import summarize
 from handnets.params.reader import MAX_CODE_CHARACTERS, read_models
 from handnets.safeio import display_name, read_text
 
-__all__ = ["register", "run", "parse_input_shape", "read_arguments"]
+__all__ = ["register", "run", "parse_input_shape", "read_arguments", "INCOMPLETE"]
 
 _MAX_BYTES = MAX_CODE_CHARACTERS * 4  # UTF-8; the reader then counts characters
+INCOMPLETE = 1  # the exit code when the total is not the framework's: something named was not counted
 
 
 def register(subparsers) -> None:
@@ -93,12 +99,12 @@ def run(args: argparse.Namespace, out: Console) -> int:
             if args.terms:
                 out.print(render_terms(keras))
                 out.print(render_terms(pytorch))
-        return 0
+        return 0 if keras.complete and pytorch.complete else INCOMPLETE
     summary = summarize(model, framework=chosen, input_shape=shape)
     if args.json:
         out.file.write(json.dumps(summary_payload(summary)) + "\n")
-        return 0
+        return 0 if summary.complete else INCOMPLETE
     out.print(render_summary(summary))
     if args.terms or sum(1 for r in summary.rows if r.formula is not None and r.formula.terms) == 1:
         out.print(render_terms(summary))
-    return 0
+    return 0 if summary.complete else INCOMPLETE

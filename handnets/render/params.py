@@ -18,6 +18,7 @@ from handnets.render.layout import MARK, PlainFormula
 __all__ = [
     "format_shape",
     "format_formula",
+    "total_line",
     "render_summary",
     "render_terms",
     "render_side_by_side",
@@ -27,11 +28,23 @@ __all__ = [
 ]
 
 
-def format_shape(shape: tuple[int | None, ...] | None) -> str:
-    """Keras' way: the batch axis first, as None. ``(None, 28, 28, 8)``; ``?`` when unknown."""
+def format_shape(shape: tuple[int | None, ...] | None, batch_axis: int = 0) -> str:
+    """Keras' way: the batch axis as None, first unless the layer is sequence-first. ``?`` when unknown.
+
+    >>> format_shape((28, 28, 8)), format_shape((30, 26), batch_axis=1)
+    ('(None, 28, 28, 8)', '(30, None, 26)')
+    """
     if shape is None:
         return "?"
-    return "(" + ", ".join(["None", *("None" if d is None else str(d) for d in shape)]) + ")"
+    full = ["None" if d is None else str(d) for d in shape]
+    full.insert(batch_axis, "None")
+    return "(" + ", ".join(full) + ")"
+
+
+def _with_batch(row: Row) -> list[int | None]:
+    full: list[int | None] = list(row.output_shape or ())
+    full.insert(row.batch_axis, None)
+    return full
 
 
 def format_formula(row: Row) -> str:
@@ -57,6 +70,8 @@ def _layer_label(row: Row) -> Text:
     label = Text(f"{row.name} ({row.layer.name})" if row.known else f"{row.name} (unknown: {row.layer.text or row.layer.name})")
     if not row.known:
         label.stylize("yellow")
+    for problem in row.problems:
+        label.append("\n" + problem, style="yellow")
     for note in row.notes:
         label.append("\n" + note, style="dim")
     return label
@@ -77,7 +92,7 @@ def render_summary(summary: Summary, *, title: str | None = None) -> Group:
             formula.append(Text(sizes, style="dim"))
         if row.buffers:
             formula.append(Text(f"+ {row.buffers:,} in buffers (not parameters)", style="dim"))
-        table.add_row(_layer_label(row), format_shape(row.output_shape), _count(params), Group(*formula))
+        table.add_row(_layer_label(row), format_shape(row.output_shape, row.batch_axis), _count(params), Group(*formula))
     return Group(table, _totals(summary))
 
 
@@ -86,16 +101,25 @@ def _formula_cell(text: str, *, first: str = "") -> PlainFormula:
     return PlainFormula(text, first=first, later=f"{MARK} ")
 
 
+def total_line(summary: Summary) -> str:
+    """``Total params: 608``, or what was counted and that it is incomplete."""
+    if summary.complete:
+        return f"Total params: {summary.total:,}"
+    doubtful = len(summary.doubtful)
+    return f"Total params: {summary.total:,} counted, INCOMPLETE ({doubtful} layer{'s' if doubtful > 1 else ''} below)"
+
+
 def _totals(summary: Summary) -> Text:
     text = Text()
-    text.append(f"Total params: {summary.total:,}\n", style="bold")
+    text.append(total_line(summary) + "\n", style="bold")
     text.append(f"Trainable params: {summary.trainable:,}\n")
     text.append(f"Non-trainable params: {summary.non_trainable:,}")
     if summary.framework == "pytorch":
         text.append(f"\nBuffers (not parameters): {summary.buffers:,}")
-    for row in summary.uncounted:
-        reason = "unknown layer" if not row.known else "sizes unknown"
-        text.append(f"\nnot counted: {row.name} ({escape(row.layer.name)}, line {row.layer.line}): {reason}", style="yellow")
+    for row in summary.doubtful:
+        verdict = "not counted" if not row.counted else "doubtful"
+        reasons = "; ".join(row.problems) or "not counted"
+        text.append(f"\n{verdict}: {row.name} ({row.layer.name}, line {row.layer.line}): {reasons}", style="yellow")
     return text
 
 
@@ -128,16 +152,20 @@ def render_side_by_side(keras: Summary, pytorch: Summary) -> Group:
     table.add_column("PyTorch", justify="right", no_wrap=True)
     for left, right in zip(keras.rows, pytorch.rows):
         k_params = None if left.trainable is None else left.trainable + (left.non_trainable or 0)
-        table.add_row(_layer_label(left), format_shape(left.output_shape), _formula_cell(format_formula(left)), _count(k_params), _formula_cell(format_formula(right)), _count(right.trainable))
+        table.add_row(_layer_label(left), format_shape(left.output_shape, left.batch_axis), _formula_cell(format_formula(left)), _count(k_params), _formula_cell(format_formula(right)), _count(right.trainable))
     table.add_section()
-    table.add_row("Total params", "", "", f"{keras.total:,}", "", f"{pytorch.total:,}")
+    table.add_row("Total params", "", "", f"{keras.total:,}" + ("" if keras.complete else "+?"), "", f"{pytorch.total:,}" + ("" if pytorch.complete else "+?"))
     table.add_row("Non-trainable / buffers", "", "", f"{keras.non_trainable:,}", "", f"{pytorch.buffers:,}")
-    return Group(table)
+    parts: list[RenderableType] = [table]
+    if not keras.complete or not pytorch.complete:
+        parts.append(_totals(keras if not keras.complete else pytorch))
+    return Group(*parts)
 
 
 def summary_payload(summary: Summary) -> dict[str, Any]:
     """The ``--json`` object: the specified keys plus a few more (type, line, sizes, terms, buffers)."""
     layers = []
+    rows_by_index = [row.name for row in summary.rows]
     for row in summary.rows:
         layers.append(
             {
@@ -145,7 +173,7 @@ def summary_payload(summary: Summary) -> dict[str, Any]:
                 "type": row.layer.name,
                 "line": row.layer.line,
                 "known": row.known,
-                "output_shape": None if row.output_shape is None else [None, *row.output_shape],
+                "output_shape": None if row.output_shape is None else _with_batch(row),
                 "formula": format_formula(row) if row.known else None,
                 "sizes": {} if row.formula is None else {str(s): v for s, v in row.formula.sizes},
                 "trainable": row.trainable,
@@ -155,6 +183,10 @@ def summary_payload(summary: Summary) -> dict[str, Any]:
                 if row.formula is None
                 else [{"tensors": t.tensors, "count": sympy.sstr(t.count), "value": row.formula.evaluate(t.count), "kind": t.role, "why": t.why} for t in row.formula.terms],
                 "notes": list(row.notes),
+                "complete": row.complete,
+                "problems": list(row.problems),
+                "inputs": [rows_by_index[i] for i in row.inputs],
+                "shared_with": None if row.shared_with is None else rows_by_index[row.shared_with],
             }
         )
     return {
@@ -165,6 +197,8 @@ def summary_payload(summary: Summary) -> dict[str, Any]:
         "buffers": summary.buffers,
         "total": summary.total,
         "complete": summary.complete,
+        # one entry per reason the total is not the framework's: the layer, its line, why
+        "problems": [{"layer": r.name, "type": r.layer.name, "line": r.layer.line, "counted": r.counted, "reason": p} for r in summary.doubtful for p in (r.problems or ("not counted",))],
     }
 
 
@@ -203,8 +237,8 @@ def _markdown_summary(summary: Summary) -> list[str]:
     lines = ["| Layer (type) | Output Shape | Param # | Formula | Sizes |", "|---|---|---:|---|---|"]
     for row in summary.rows:
         params = None if row.trainable is None else row.trainable + (row.non_trainable or 0)
-        lines.append(f"| {row.name} ({row.layer.name}) | {format_shape(row.output_shape)} | {_count(params)} | `{format_formula(row)}` | {_sizes(row)} |")
-    lines += ["", f"Total params: {summary.total:,} (trainable {summary.trainable:,}, non-trainable {summary.non_trainable:,})", ""]
+        lines.append(f"| {row.name} ({row.layer.name}) | {format_shape(row.output_shape, row.batch_axis)} | {_count(params)} | `{format_formula(row)}` | {_sizes(row)} |")
+    lines += ["", f"{total_line(summary)} (trainable {summary.trainable:,}, non-trainable {summary.non_trainable:,})", ""]
     return lines
 
 
