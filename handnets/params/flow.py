@@ -167,7 +167,11 @@ class _Flow:
         if self.steps > MAX_STEPS:
             raise InvalidSpec(f"more than {MAX_STEPS:,} statements to follow: this reader counts hand-written models", source=self.context.source)
         if isinstance(node, ast.Assign):
-            value = self.expression(node.value, local, depth)
+            # ``self.block = Block(64)`` on a module: a submodule, counted or named as unknown, never dropped
+            submodule = isinstance(node.value, ast.Call) and any(
+                isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and isinstance(self.lookup(t.value.id, local), _Instance) for t in node.targets
+            )
+            value = self.call(node.value, local, depth, explicit=True) if submodule else self.expression(node.value, local, depth)
             for target in node.targets:
                 self.bind(target, value, local)
         elif isinstance(node, ast.AnnAssign) and node.value is not None:

@@ -319,6 +319,8 @@ def _snippet(node: ast.AST) -> str:
 
 _CONTAINERS = {"Sequential", "ModuleList"}
 _NOT_LAYERS = {"Module", "Parameter", "ParameterList", "ParameterDict", "ModuleDict", "Model", "Layer", "InputSpec"}
+# loss modules hold no parameters (BCEWithLogitsLoss's pos_weight is a buffer): not layers of the model
+_NOT_LAYERS |= {f"{name}Loss" for name in ("CrossEntropy", "MSE", "NLL", "BCE", "BCEWithLogits", "L1", "SmoothL1", "Huber", "KLDiv", "CTC", "CosineEmbedding", "MarginRanking", "TripletMargin")}
 
 
 class _Collector(ast.NodeVisitor):
