@@ -138,7 +138,7 @@ class _Flow:
         for obj in self.created:
             if obj.first is None:
                 obj.first = len(self.layers)
-                self.layers.append(obj.layer)
+                self.layers.append(obj.layer.with_options(never_called=True) if obj.layer.kind != "unknown" else obj.layer)
                 self.inputs.append((UNFOLLOWED,))
                 self.shared.append(None)
 

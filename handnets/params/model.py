@@ -43,6 +43,7 @@ class Row:
     batch_axis: int = 0  # where the batch axis sits in the framework's own shape: 1 for sequence-first PyTorch
     inputs: tuple[int, ...] = ()  # the rows it reads (empty: the model's input)
     shared_with: int | None = None  # an earlier row whose weights this one reuses
+    input_shapes: tuple[Shape | None, ...] = ()  # the shapes that reached it, one per input
 
     @property
     def known(self) -> bool:
@@ -197,13 +198,15 @@ def summarize(model: ModelCode, *, framework: str | None = None, input_shape: Sh
         formula = layer_formula(resolved, framework)
         values = [formula.value(role) for role in ("trainable", "non_trainable", "buffer")]
         shared = model.shared_with(index)
+        if layer.option("never_called"):
+            notes.append("built but never applied to the input: its weights still count (PyTorch counts every module it holds)")
         if values[0] is None:
             missing = ", ".join(formula.missing)
             problems.append(f"needs {missing}: {reason or 'a size the code does not give'}")
         elif shared is not None:
             values = [0, 0, 0]
             notes.append(f"the same layer as {rows[shared].name}: its weights are counted once")
-        rows.append(Row(name, resolved, out, formula, *values, tuple(notes), tuple(problems), batch_axis, source_rows, shared))
+        rows.append(Row(name, resolved, out, formula, *values, tuple(notes), tuple(problems), batch_axis, source_rows, shared, tuple(shapes)))
         why_unknown.append("" if out is not None else (reason or f"the output shape of {name} could not be worked out"))
     return Summary(framework, tuple(rows), given, model.source)
 

@@ -23,6 +23,8 @@ __all__ = [
     "render_terms",
     "render_side_by_side",
     "summary_payload",
+    "render_cost",
+    "cost_payload",
     "render_section",
     "proof_document",
 ]
@@ -275,3 +277,87 @@ def proof_document(report: Any) -> tuple[str, str]:
     for check in report.checks:
         lines.append(f"- {'PASS' if check.passed else 'FAIL'} {check.name} ({check.method}; {check.detail})")
     return "params.md", "\n".join(lines) + "\n"
+
+
+def _cost_values(cost: Any, convention: str) -> tuple[str, Any]:
+    return ("MACs", lambda c: c.macs_value) if convention == "mac" else ("FLOPs", lambda c: c.flops_value)
+
+
+def render_cost(cost: Any, convention: str, *, memory: bool = False) -> Group:
+    """Per layer: the cost formula and its value under the named convention, activations, receptive field."""
+    from handnets.params.cost import BYTES_PER_VALUE, CONVENTIONS
+
+    unit, value_of = _cost_values(cost, convention)
+    summary = cost.summary
+    table = Table(title=escape(f"{summary.source or 'model'}: forward pass ({summary.framework}, B={cost.batch or 1})"), header_style="bold")
+    table.add_column("Layer (type)", overflow="fold")
+    table.add_column("Output Shape", no_wrap=True)
+    table.add_column(unit, justify="right", no_wrap=True)
+    table.add_column("Formula (MACs)" if convention == "mac" else "Formula (FLOPs)", overflow="fold")
+    if memory:
+        table.add_column("Activations", justify="right", no_wrap=True)
+    table.add_column("RF", no_wrap=True)
+    for row, layer in zip(summary.rows, cost.layers):
+        expr = layer.macs if convention == "mac" else layer.flops()
+        formula: list[RenderableType] = [_formula_cell(sympy.sstr(expr))]
+        sizes = ", ".join(f"{s}={'?' if v is None else v}" for s, v in layer.sizes)
+        if sizes:
+            formula.append(Text(sizes, style="dim"))
+        cells = [_layer_label(row), format_shape(row.output_shape, row.batch_axis), _count(value_of(layer)), Group(*formula)]
+        if memory:
+            cells.append(_count(layer.activations))
+        cells.append("" if layer.receptive_field is None else "x".join(map(str, layer.receptive_field)))
+        table.add_row(*cells)
+    text = Text()
+    total = cost.macs if convention == "mac" else (None if cost.macs is None else 2 * cost.macs)
+    counted = cost.counted_macs if convention == "mac" else 2 * cost.counted_macs
+    if total is not None:
+        text.append(f"Total {unit}: {total:,}", style="bold")
+    else:
+        text.append(f"Total {unit}: {counted:,} counted, INCOMPLETE (not known for {', '.join(cost.missing)})", style="bold")
+    text.append(f"\nconvention: {CONVENTIONS[convention]}")
+    if cost.receptive_field is not None:
+        text.append(f"\nreceptive field of the convolution stack: {' x '.join(map(str, cost.receptive_field))} input positions")
+    if memory:
+        activations = cost.activations
+        shown = "?" if activations is None else f"{activations:,} values = {activations * BYTES_PER_VALUE:,} bytes"
+        text.append(f"\nactivations (every layer's output, float32, B={cost.batch or 1}): {shown}")
+        text.append(f"\nparameters and buffers (float32): {cost.parameter_bytes:,} bytes")
+    if not summary.complete:
+        text.append("\n" + total_line(summary), style="yellow")
+        for row in summary.doubtful:
+            text.append(f"\n{row.name} ({row.layer.name}, line {row.layer.line}): {'; '.join(row.problems) or 'not counted'}", style="yellow")
+    return Group(table, text)
+
+
+def cost_payload(cost: Any, convention: str, *, memory: bool = False) -> dict[str, Any]:
+    """The ``--flops --json`` additions: per layer and in total, MACs and FLOPs as integers and formulas."""
+    from handnets.params.cost import BYTES_PER_VALUE, CONVENTIONS
+
+    per_layer = []
+    for layer in cost.layers:
+        entry: dict[str, Any] = {
+            "name": layer.name,
+            "macs": {"value": layer.macs_value, "formula": sympy.sstr(layer.macs), "sizes": {str(s): v for s, v in layer.sizes}},
+            "flops": {"value": layer.flops_value, "formula": sympy.sstr(layer.flops())},
+            "receptive_field": None if layer.receptive_field is None else list(layer.receptive_field),
+        }
+        if memory:
+            entry["activations"] = {"values": layer.activations, "bytes": None if layer.activations is None else layer.activations * BYTES_PER_VALUE}
+        per_layer.append(entry)
+    total = cost.macs
+    payload: dict[str, Any] = {
+        "convention": convention,
+        "convention_text": CONVENTIONS[convention],
+        "batch": cost.batch or 1,
+        "seq_len": cost.seq_len,
+        "cost": per_layer,
+        "macs": {"value": total, "counted": cost.counted_macs, "formula": sympy.sstr(sympy.Add(*(c.macs for c in cost.layers)))},
+        "flops": {"value": None if total is None else 2 * total, "counted": 2 * cost.counted_macs},
+        "cost_complete": cost.complete,
+        "receptive_field": None if cost.receptive_field is None else list(cost.receptive_field),
+    }
+    if memory:
+        activations = cost.activations
+        payload["memory"] = {"activation_values": activations, "activation_bytes": None if activations is None else activations * BYTES_PER_VALUE, "parameter_bytes": cost.parameter_bytes}
+    return payload

@@ -545,7 +545,7 @@ def keras_case(name: str, code: str, shape, model) -> dict:
     return {"id": name, "framework": "keras", "code": code, "input_shape": shape, "total": model.count_params(), "trainable": trainable, "non_trainable": non_trainable, "output_shape": list(output)}
 
 
-def torch_output(module, shape, inputs: int, kind: str = "float"):
+def torch_output(module, shape, inputs: int, kind: str = "float", *, train: bool = False):
     import torch
 
     if inputs == -1:  # MultiheadAttention with kdim / vdim: key and value carry their own widths
@@ -567,7 +567,8 @@ def torch_output(module, shape, inputs: int, kind: str = "float"):
         x = torch.zeros(BATCH, *shape)
     if isinstance(module, torch.nn.Embedding):
         x = torch.zeros(BATCH, *shape, dtype=torch.long)
-    module.eval()
+    if not train:
+        module.eval()
     with torch.no_grad():
         out = module(*([x] * inputs))
     if isinstance(out, tuple):
@@ -576,9 +577,17 @@ def torch_output(module, shape, inputs: int, kind: str = "float"):
 
 
 def torch_case(name: str, code: str, shape, module, inputs: int, kind: str = "float") -> dict:
+    from torch.utils.flop_counter import FlopCounterMode
+
     parameters = sum(p.numel() for p in module.parameters())
     buffers = sum(b.numel() for b in module.buffers())
-    return {"id": name, "framework": "pytorch", "code": code, "input_shape": list(shape), "total": parameters, "trainable": parameters, "buffers": buffers, "output_shape": batch_shape(torch_output(module, shape, inputs, kind))}
+    output = batch_shape(torch_output(module, shape, inputs, kind))
+    # FLOPs as torch.utils.flop_counter counts them (2 per multiply-accumulate), batch BATCH, in
+    # training mode (eval mode sends transformer layers down a fused path the counter cannot see)
+    module.train()
+    with FlopCounterMode(display=False) as counter:
+        torch_output(module, shape, inputs, kind, train=True)
+    return {"id": name, "framework": "pytorch", "code": code, "input_shape": list(shape), "total": parameters, "trainable": parameters, "buffers": buffers, "output_shape": output, "flops_counter": counter.get_total_flops(), "batch": BATCH}
 
 
 def run_torch() -> list[dict]:
