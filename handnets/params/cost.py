@@ -128,7 +128,7 @@ def forward_cost(summary: Summary, *, batch: int | None = None, seq_len: int | N
     >>> from handnets.params import summarize_code
     >>> cost = forward_cost(summarize_code("nn.LSTM(16, 32)"), seq_len=5, batch=2)
     >>> cost.layers[0].macs, cost.macs
-    (128*B*T*h*(h + n_in)/h, 61440)
+    (4*B*T*h*(h + n_in), 61440)
     """
     for label, value in (("batch", batch), ("seq_len", seq_len)):
         if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
