@@ -15,7 +15,7 @@ unrolled at most ``MAX_UNROLL`` times, and at most ``MAX_STEPS`` statements are 
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from handnets.errors import InvalidSpec
@@ -99,6 +99,7 @@ class _Flow:
         self.instances: list[_Instance] = []
         self.applied = False
         self.steps = 0
+        self.undecided: list[str] = []  # the tests of the ifs being read that could not be decided
 
     # --- the graph --------------------------------------------------------------------------
 
@@ -192,10 +193,17 @@ class _Flow:
             self.loop(node, local, depth)
         elif isinstance(node, ast.If):
             test = self.expression(node.test, local, depth)
-            # a literal test picks its branch; anything else (``if self.downsample:``) is read as taken
-            branch = node.orelse if isinstance(test, (bool, int)) and not test else node.body
-            for child in branch:
-                self.statement(child, local, depth)
+            if _decided(test):  # a test on literals (``if stride != 1:``) picks its branch
+                for child in node.body if test else node.orelse:
+                    self.statement(child, local, depth)
+                return
+            # anything else is read as taken, and every layer built there says so: the total is in doubt
+            self.undecided.append(f"built under `if {_snippet(node.test)}:`, which this reader cannot decide; counted as if true")
+            try:
+                for child in node.body:
+                    self.statement(child, local, depth)
+            finally:
+                self.undecided.pop()
         elif isinstance(node, (ast.With, ast.Try)):
             for child in node.body:
                 self.statement(child, local, depth)
@@ -251,6 +259,21 @@ class _Flow:
             return self.binary(node, node.op, left, right, local)
         if isinstance(node, ast.Subscript):
             return self.subscript(node, local, depth)
+        if isinstance(node, ast.IfExp):
+            test = self.expression(node.test, local, depth)
+            if _decided(test):
+                return self.expression(node.body if test else node.orelse, local, depth)
+            return None
+        if isinstance(node, ast.Compare):
+            return _compare(node, [self.expression(node.left, local, depth), *(self.expression(c, local, depth) for c in node.comparators)])
+        if isinstance(node, ast.BoolOp):
+            values = [self.expression(v, local, depth) for v in node.values]
+            if not all(_decided(v) for v in values):
+                return None
+            return all(values) if isinstance(node.op, ast.And) else any(values)
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+            value = self.expression(node.operand, local, depth)
+            return (not value) if _decided(value) else None
         value = _literal(node, self.scope(local))
         return None if isinstance(value, _Unreadable) else value
 
@@ -344,6 +367,8 @@ class _Flow:
             layer = _build_layer(node, prefix, name, self.scope(local))
             if layer.kind == "input":  # keras.Input is a tensor; only applying a layer to it makes a graph
                 return self.emit(layer, (_MODEL_INPUT,), None)
+            if self.undecided:
+                layer = replace(layer, problems=(*layer.problems, self.undecided[-1]))
             obj = _LayerObject(layer)
             self.created.append(obj)
             return obj
@@ -502,6 +527,39 @@ def _flatten_values(values: list[Any]) -> list[Any]:
         else:
             out.append(value)
     return out
+
+
+def _decided(value: Any) -> bool:
+    """A test value this reader knows: a literal bool, number, string or None (not a tensor, not unknown)."""
+    return isinstance(value, (bool, int, float, str))
+
+
+def _compare(node: ast.Compare, values: list[Any]) -> Any:
+    """``stride != 1 or in_planes != planes``: comparisons of literals, else unknown (None)."""
+    if not all(isinstance(v, (bool, int, float, str)) for v in values):
+        if all(_is_literal(v) for v in values) and all(isinstance(op, (ast.Is, ast.IsNot)) for op in node.ops):
+            pass  # ``x is None`` with both sides literal
+        else:
+            return None
+    operations = {
+        ast.Eq: lambda a, b: a == b,
+        ast.NotEq: lambda a, b: a != b,
+        ast.Lt: lambda a, b: a < b,
+        ast.LtE: lambda a, b: a <= b,
+        ast.Gt: lambda a, b: a > b,
+        ast.GtE: lambda a, b: a >= b,
+        ast.Is: lambda a, b: a is b,
+        ast.IsNot: lambda a, b: a is not b,
+    }
+    result = True
+    for op, left, right in zip(node.ops, values, values[1:]):
+        if type(op) not in operations:
+            return None
+        try:
+            result = result and operations[type(op)](left, right)
+        except TypeError:  # 3 < "a"
+            return None
+    return result
 
 
 def _is_literal(value: Any) -> bool:
