@@ -219,10 +219,17 @@ class _Flow:
                 iterations = list(span)
         elif isinstance(node.iter, (ast.List, ast.Tuple)):
             iterations = [self.expression(e, local, depth) for e in node.iter.elts][:MAX_UNROLL]
-        for value in iterations:
-            self.bind(node.target, value, local)
-            for child in node.body:
-                self.statement(child, local, depth)
+        unknown = iterations == [None]
+        if unknown:  # read once, and every layer built there says the count is in doubt
+            self.undecided.append(f"built in `for ... in {_snippet(node.iter)}:`, whose count this reader cannot read; counted once")
+        try:
+            for value in iterations:
+                self.bind(node.target, value, local)
+                for child in node.body:
+                    self.statement(child, local, depth)
+        finally:
+            if unknown:
+                self.undecided.pop()
 
     def bind(self, target: ast.AST, value: Any, local: dict[str, Any]) -> None:
         if isinstance(target, ast.Name):
