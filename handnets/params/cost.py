@@ -154,13 +154,6 @@ def forward_cost(summary: Summary, *, batch: int | None = None, seq_len: int | N
     return Cost(summary, tuple(layers), batch, seq_len)
 
 
-def _positions(shape: tuple[int | None, ...] | None, leading: int) -> int | None:
-    if shape is None:
-        return None
-    axes = shape[:leading] if leading >= 0 else shape
-    return None if any(d is None for d in axes) else prod(axes)
-
-
 def _macs(row: Row) -> tuple[sympy.Expr, dict[sympy.Symbol, int | None]]:
     """The MAC formula of one row and the values of the cost sizes it uses."""
     layer = row.layer
@@ -173,10 +166,13 @@ def _macs(row: Row) -> tuple[sympy.Expr, dict[sympy.Symbol, int | None]]:
         return sympy.Symbol("unknown"), {}
     shape_in = row.input_shapes[0] if row.input_shapes else None
     if kind == "dense":
-        P = COST_SIZES["P"]
-        positions = 1 if shape_in is not None and len(shape_in) == 1 else _positions(shape_in, len(shape_in) - 1) if shape_in else None
-        expr = B * SIZES["n_in"] * SIZES["n_out"] * (P if positions != 1 else 1)
-        return expr, {P: positions}
+        P, T = COST_SIZES["P"], COST_SIZES["T"]
+        leading = tuple(shape_in[:-1]) if shape_in else None
+        if leading == ():
+            return B * SIZES["n_in"] * SIZES["n_out"], {}
+        if leading is not None and leading.count(None) == 1:  # a free time axis: T of them, T from --seq-len
+            return B * T * prod(d for d in leading if d is not None) * SIZES["n_in"] * SIZES["n_out"], {T: None}
+        return B * P * SIZES["n_in"] * SIZES["n_out"], {P: None if leading is None or None in leading else prod(leading)}
     if kind in ("rnn", "lstm", "gru"):
         return _recurrent_macs(row)
     if kind in ("conv", "depthwise_conv", "separable_conv", "conv_transpose"):

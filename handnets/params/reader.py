@@ -1,12 +1,19 @@
 """Read model-building code with ``ast`` (never executed) into a list of ``Layer``s.
 
-Understood: Keras ``Sequential([...])``, ``model.add(...)``, ``Input(shape=...)``, functional
-chains ``Dense(8)(x)``, ``input_shape=`` / ``input_length=``; PyTorch ``nn.Sequential(...)`` and
-layer constructors anywhere (a module's ``__init__``). Arguments are read as literals: numbers,
-strings, tuples, and names bound to literals earlier in the file (``vocab = 1000``) with ``+ - * //``
-between integers. Anything inside ``Sequential``/``add`` that is not a known layer becomes a layer of
-kind ``unknown``, and so does an unknown ``nn.X(...)`` or ``layers.X(...)``; the rest of the code
-(training loops, prints) is ignored. Malformed code raises ``InvalidSpec`` naming the line.
+Understood: Keras ``Sequential([...])``, ``model.add(...)``, ``Input(shape=...)``, the functional
+API (``x = Conv2D(16, 3)(x)``, ``Add()([x, y])``, helper functions, loops over ``range``) and
+subclassed models, ``input_shape=`` / ``input_length=``; PyTorch ``nn.Sequential(...)`` and
+modules built in ``__init__`` and composed in ``forward`` (``handnets.params.flow`` follows the
+tensors). Arguments are read as literals: numbers, strings, tuples, and names bound to literals
+earlier in the file (``vocab = 1000``) with ``+ - * //`` between integers.
+
+Never silently short: a constructor this reader cannot count (a bare name in a spec, inside
+``Sequential``, applied to a tensor, assigned to ``self.x``, or imported from a layer namespace) is a
+layer of kind ``unknown`` with the reason and the nearest known name (``LTSM``: did you mean
+LSTM?); a keyword the framework's real constructor does not take (``handnets.params.signatures``)
+is a problem of the layer, with the framework's spelling; ``Embedding(1,000, 16)`` gets a hint
+that ``1,000`` is two arguments. The rest of the code (training loops, prints) is ignored.
+Malformed code raises ``InvalidSpec`` naming the line.
 
 Code is untrusted text: a NUL byte, an integer literal past Python's 4,300-digit limit, operators
 chained 100,000 times, attributes nested past the recursion limit, or 99,000 layers each end in
@@ -327,7 +334,6 @@ class _Collector(ast.NodeVisitor):
     def __init__(self, context: _Context):
         self.context = context
         self.layers: list[Layer] = []
-        self.index: dict[int, int] = {}  # id() of a constructor call -> its index in ``layers``
         self._module_depth = 0  # inside a class that subclasses nn.Module / keras Layer or Model
 
     def visit_Module(self, node: ast.Module) -> None:
@@ -417,7 +423,6 @@ class _Collector(ast.NodeVisitor):
         if name in _CONTAINERS:
             self._container(node)
             return
-        self.index[id(node)] = len(self.layers)
         self.layers.append(_build_layer(node, prefix, name, self.context))
 
 

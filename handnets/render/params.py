@@ -296,7 +296,9 @@ def render_cost(cost: Any, convention: str, *, memory: bool = False) -> Group:
     table.add_column("Formula (MACs)" if convention == "mac" else "Formula (FLOPs)", overflow="fold")
     if memory:
         table.add_column("Activations", justify="right", no_wrap=True)
-    table.add_column("RF", no_wrap=True)
+    fields = any(layer.receptive_field is not None for layer in cost.layers)
+    if fields:
+        table.add_column("RF", no_wrap=True)
     for row, layer in zip(summary.rows, cost.layers):
         expr = layer.macs if convention == "mac" else layer.flops()
         formula: list[RenderableType] = [_formula_cell(sympy.sstr(expr))]
@@ -306,7 +308,8 @@ def render_cost(cost: Any, convention: str, *, memory: bool = False) -> Group:
         cells = [_layer_label(row), format_shape(row.output_shape, row.batch_axis), _count(value_of(layer)), Group(*formula)]
         if memory:
             cells.append(_count(layer.activations))
-        cells.append("" if layer.receptive_field is None else "x".join(map(str, layer.receptive_field)))
+        if fields:
+            cells.append("" if layer.receptive_field is None else "x".join(map(str, layer.receptive_field)))
         table.add_row(*cells)
     text = Text()
     total = cost.macs if convention == "mac" else (None if cost.macs is None else 2 * cost.macs)
