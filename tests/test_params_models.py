@@ -73,3 +73,30 @@ def test_models_torch_builds_the_same_file(name):
     else:
         out = model.eval()(torch.zeros(batch, *shape))
     assert [None if d == batch else d for d in out.shape] == output
+
+
+# FLOPs for a batch of 2 as torch.utils.flop_counter counts them (2 per multiply-accumulate)
+TORCH_FLOPS = {"torch_resnet.py": 35_325_184, "torch_gru_seq_first.py": 42_004_480}
+
+
+@pytest.mark.parametrize("name", sorted(TORCH_FLOPS))
+def test_models_torch_file_flops_match_the_counter(name):
+    from handnets.params.cost import forward_cost
+
+    _, shape, *_ = EXPECTED[name]
+    cost = forward_cost(summarize_code((MODELS / name).read_text(), input_shape=shape), batch=2)
+    assert cost.complete and 2 * cost.macs == TORCH_FLOPS[name]
+
+
+@pytest.mark.parametrize("name", sorted(TORCH_FLOPS))
+def test_models_torch_counter_agrees_with_the_recorded_flops(name):
+    torch = pytest.importorskip("torch")
+    from torch.utils.flop_counter import FlopCounterMode
+
+    namespace: dict = {}
+    exec(compile((MODELS / name).read_text(), name, "exec"), namespace)  # noqa: S102 - our own file
+    shape = EXPECTED[name][1]
+    x = torch.zeros(shape[0], 2, dtype=torch.long) if name == "torch_gru_seq_first.py" else torch.zeros(2, *shape)
+    with FlopCounterMode(display=False) as counter:
+        namespace["model"](x)
+    assert counter.get_total_flops() == TORCH_FLOPS[name]

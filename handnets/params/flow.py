@@ -35,7 +35,7 @@ _SAME_SHAPE = frozenset(
     "relu relu6 leaky_relu elu selu celu gelu silu mish sigmoid tanh softmax log_softmax softplus hardtanh hardswish "
     "dropout dropout1d dropout2d dropout3d alpha_dropout contiguous clone detach float double half".split()
 )
-_POOLS = {"max_pool1d": "MaxPool1d", "max_pool2d": "MaxPool2d", "max_pool3d": "MaxPool3d", "avg_pool1d": "AvgPool1d", "avg_pool2d": "AvgPool2d", "avg_pool3d": "AvgPool3d"}
+_POOLS = {f"{op}_pool{rank}d": f"{name}Pool{rank}d" for rank in (1, 2, 3) for op, name in (("max", "Max"), ("avg", "Avg"), ("adaptive_max", "AdaptiveMax"), ("adaptive_avg", "AdaptiveAvg"))}
 _KERAS_MERGES = {"add": "Add", "subtract": "Subtract", "multiply": "Multiply", "average": "Average", "maximum": "Maximum", "minimum": "Minimum", "concatenate": "Concatenate"}
 
 
