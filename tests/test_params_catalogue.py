@@ -16,7 +16,7 @@ def test_catalogue_params_all_checks_pass():
     report = check_examples()
     failed = [c.name for c in report.checks if not c.passed]
     assert failed == []
-    assert len(report.checks) == 10
+    assert len(report.checks) == 14
 
 
 def test_catalogue_example_lookup():

@@ -119,10 +119,10 @@ def test_params_cli_bad_input_exits_2_with_one_line(cli, args, fragment):
     assert "Traceback" not in result.err
 
 
-def test_params_cli_unknown_layer_listed_exit_0(cli):
+def test_params_cli_unknown_layer_listed_exit_1(cli):
     result = cli("params", "nn.Sequential(nn.Linear(4, 8), Mystery(), nn.Linear(8, 2))", "--json")
     payload = json.loads(result.out)
-    assert result.code == 0
+    assert result.code == 1  # the total is incomplete
     assert [(layer["type"], layer["known"], layer["trainable"]) for layer in payload["layers"]] == [("Linear", True, 40), ("Mystery", False, None), ("Linear", True, 18)]
     assert payload["trainable"] == 58 and payload["complete"] is False
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from handnets.checks import Check
+from handnets.params.cost import forward_cost
 from handnets.params.asymptotics import MDRNN, PIXELCNN, Asymptotics, analyse, enumerate_connections, longest_chain
 from handnets.params.model import Summary, summarize_code
 from handnets.params.unroll import UnrolledGraph, unroll_vanilla_rnn
@@ -46,6 +47,18 @@ model = keras.Sequential([
 """
 
 
+RESIDUAL_BLOCK = """\
+inputs = keras.Input(shape=(32, 32, 16))
+x = layers.Conv2D(16, 3, padding="same")(inputs)
+x = layers.BatchNormalization()(x)
+x = layers.Activation("relu")(x)
+y = layers.Conv2D(16, 3, padding="same")(x)
+x = layers.Add()([x, y])                       # the residual: two inputs, no weights
+outputs = layers.GlobalAveragePooling2D()(x)
+model = keras.Model(inputs, outputs)
+"""
+
+
 def _vgg16_keras() -> str:
     lines = ["model = keras.Sequential([", "    keras.Input(shape=(224, 224, 3)),"]
     for filters, convs in ((64, 2), (128, 2), (256, 3), (512, 3), (512, 3)):
@@ -74,7 +87,19 @@ _ORACLE_TENSORS = {
         ("dense_1 bias", (1,)),
     ),
     "conv_8_filters": (("kernel", (5, 5, 3, 8)), ("bias", (8,))),
+    # BatchNormalization: gamma, beta, moving_mean, moving_variance (C,) each
+    "residual_block": (
+        ("conv2d kernel", (3, 3, 16, 16)),
+        ("conv2d bias", (16,)),
+        ("gamma", (16,)),
+        ("beta", (16,)),
+        ("moving_mean", (16,)),
+        ("moving_variance", (16,)),
+        ("conv2d_1 kernel", (3, 3, 16, 16)),
+        ("conv2d_1 bias", (16,)),
+    ),
 }
+VGG16_RECEPTIVE_FIELD = 212  # pool5 of VGG-16, as the receptive-field tables (e.g. Araujo et al., Distill 2019) give it
 VGG16_PUBLISHED_TOTAL = 138_357_544  # keras.applications.VGG16(include_top=True).count_params()
 
 
@@ -106,6 +131,7 @@ EXAMPLES = (
     ("vanilla_rnn", "Vanilla RNN 20-128-10", VANILLA_RNN),
     ("keras_classifier", "Keras text classifier", KERAS_CLASSIFIER),
     ("conv_8_filters", "8 filters of 5x5 over 32x32x3", CONV_8_FILTERS),
+    ("residual_block", "A residual block in Keras' functional API", RESIDUAL_BLOCK),
     ("vgg16", "VGG-16 stack over 224x224x3", VGG16_KERAS),
 )
 
@@ -150,6 +176,35 @@ def check_examples() -> ParamsReport:
     vgg = by_name["vgg16"].summary
     pooled = next(r.output_shape for r in reversed(vgg.rows) if r.layer.kind == "pool")
     checks.append(Check("params: VGG-16 feature map before the classifier is 7x7x512", pooled == (7, 7, 512), "224 halved five times is 7", f"last pooling gives {pooled}"))
+    residual = by_name["residual_block"].summary
+    add = next(r for r in residual.rows if r.layer.kind == "merge")
+    checks.append(
+        Check(
+            "params: the residual Add reads two layers and keeps the 32x32x16 shape",
+            [residual.rows[i].name for i in add.inputs] == ["activation", "conv2d_1"] and add.output_shape == (32, 32, 16),
+            "x = Add()([x, y]): the wiring of the functional API, followed without running the code",
+            f"Add reads {[residual.rows[i].name for i in add.inputs]}, gives {add.output_shape}",
+        )
+    )
+    conv_cost = forward_cost(conv)
+    windows = int(np.ones((28, 28, 8), dtype=np.int64).sum()) * int(np.ones((5, 5, 3), dtype=np.int64).sum())
+    checks.append(
+        Check(
+            "params: the 8 filters take 470,400 multiply-accumulates (940,800 FLOPs) on one image",
+            conv_cost.macs == windows == 470_400,
+            "one MAC per output value (28 x 28 x 8) per weight of its 5 x 5 x 3 window; FLOPs = 2 x MACs",
+            f"formula {conv_cost.layers[-1].macs} gives {conv_cost.macs}",
+        )
+    )
+    field = forward_cost(vgg).receptive_field
+    checks.append(
+        Check(
+            "params: VGG-16's last pooling sees 212 x 212 input pixels",
+            field == (VGG16_RECEPTIVE_FIELD, VGG16_RECEPTIVE_FIELD),
+            "r += (k - 1) j, j *= s through 13 convolutions and 5 poolings, against the published figure",
+            f"receptive field {field}",
+        )
+    )
     vgg_torch = summarize_code(VGG16_KERAS, framework="pytorch", source="vgg16")
     checks.append(Check("params: VGG-16 counts the same under the PyTorch convention", vgg_torch.total == vgg.total, "no recurrent layers, no batch norm: the conventions agree", f"pytorch {vgg_torch.total}"))
 

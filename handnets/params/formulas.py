@@ -41,6 +41,17 @@ _SIZE_NAMES = {
     "k_w": "kernel width",
     "k_d": "kernel depth",
     "C": "normalised features",
+    "m": "depth multiplier",
+    "H": "attention heads",
+    "d_k": "key size per head (key_dim)",
+    "d_v": "value size per head (value_dim)",
+    "E_q": "query features",
+    "E_k": "key features (kdim)",
+    "E_v": "value features (vdim)",
+    "E_o": "output features of the attention",
+    "F": "feed-forward width (dim_feedforward)",
+    "N_e": "encoder layers",
+    "N_d": "decoder layers",
 }
 SIZES = MappingProxyType({name: sympy.Symbol(name, integer=True, positive=True) for name in _SIZE_NAMES})
 SIZE_MEANINGS = MappingProxyType(dict(_SIZE_NAMES))
@@ -285,6 +296,151 @@ def _layernorm(layer: Layer, framework: str) -> Formula:
     return Formula(tuple(terms), ((C, features),))
 
 
+def _conv_transpose(layer: Layer, framework: str) -> Formula:
+    kernel = layer.option("kernel")
+    k_syms = tuple(SIZES[name] for name in _KERNEL_SYMBOLS[len(kernel)])
+    c_in, c_out, g = SIZES["c_in"], SIZES["c_out"], SIZES["g"]
+    groups = _size(layer, "groups", "groups") or 1
+    G = g if groups > 1 else sympy.Integer(1)
+    ks = ", ".join(map(str, k_syms))
+    per_group = "c_out/g" if groups > 1 else "c_out"
+    name = f"kernel ({ks}, c_out, c_in)" if framework == "keras" else f"weight (c_in, {per_group}, {ks})"
+    terms = [Term(name, c_in * (c_out / G) * sympy.Mul(*k_syms), "trainable", f"each of c_in inputs spreads over a {' × '.join(map(str, k_syms))} window of {per_group} outputs")]
+    if layer.option("bias", True):
+        terms.append(Term("bias (c_out)", c_out, "trainable", "one bias per output channel"))
+    sizes = [(c_in, _size(layer, "in_channels", "input channels")), (c_out, _size(layer, "filters", "filters / out_channels")), *zip(k_syms, kernel)]
+    if groups > 1:
+        sizes.append((g, groups))
+    return Formula(tuple(terms), tuple(sizes))
+
+
+def _depthwise(layer: Layer, framework: str) -> Formula:
+    """Keras DepthwiseConv / SeparableConv: m filters per input channel, then (separable) a 1x1 mix."""
+    kernel = layer.option("kernel")
+    k_syms = tuple(SIZES[name] for name in _KERNEL_SYMBOLS[len(kernel)])
+    c_in, c_out, m = SIZES["c_in"], SIZES["c_out"], SIZES["m"]
+    ks = ", ".join(map(str, k_syms))
+    window = sympy.Mul(*k_syms)
+    terms = [Term(f"depthwise_kernel ({ks}, c_in, m)", c_in * m * window, "trainable", f"m filters of {' × '.join(map(str, k_syms))} per input channel, each reading only its channel")]
+    separable = layer.kind == "separable_conv"
+    if separable:
+        terms.append(Term("pointwise_kernel (1, .., c_in*m, c_out)", c_in * m * c_out, "trainable", "a 1 × 1 convolution mixing the c_in·m depthwise outputs into c_out"))
+    if layer.option("bias", True):
+        terms.append(Term("bias (c_out)" if separable else "bias (c_in*m)", c_out if separable else c_in * m, "trainable", "one bias per output channel"))
+    sizes = [(c_in, _size(layer, "in_channels", "input channels")), (m, _size(layer, "multiplier", "depth_multiplier")), *zip(k_syms, kernel)]
+    if separable:
+        sizes.append((c_out, _size(layer, "filters", "filters")))
+    return Formula(tuple(terms), tuple(sizes))
+
+
+def _groupnorm(layer: Layer, framework: str) -> Formula:
+    C = SIZES["C"]
+    keras = framework == "keras"
+    terms = []
+    if layer.option("scale", True):
+        terms.append(Term("gamma (C)" if keras else "weight (C)", C, "trainable", "a learned scale per channel (shared statistics per group)"))
+    if layer.option("center", True):
+        terms.append(Term("beta (C)" if keras else "bias (C)", C, "trainable", "a learned shift per channel"))
+    return Formula(tuple(terms), ((C, _size(layer, "features", "channels")),))
+
+
+def _attention(layer: Layer, framework: str) -> Formula:
+    if layer.dialect == "keras":
+        return _keras_mha(layer)
+    return Formula(tuple(_torch_mha_terms(layer, "")), ((SIZES["E"], _size(layer, "embed_dim", "embed_dim")), (SIZES["E_k"], layer.option("kdim") or layer.option("embed_dim")), (SIZES["E_v"], layer.option("vdim") or layer.option("embed_dim"))))
+
+
+def _keras_mha(layer: Layer) -> Formula:
+    """Keras MultiHeadAttention: query, key, value and output dense layers over (heads, size) axes."""
+    H, d_k, d_v = SIZES["H"], SIZES["d_k"], SIZES["d_v"]
+    E_q, E_k, E_v, E_o = SIZES["E_q"], SIZES["E_k"], SIZES["E_v"], SIZES["E_o"]
+    bias = layer.option("bias", True)
+    terms = []
+    for label, features, size in (("query", E_q, d_k), ("key", E_k, d_k), ("value", E_v, d_v)):
+        terms.append(Term(f"{label}/kernel ({features}, H, {size})", features * H * size, "trainable", f"{label} projection: {features} inputs to H heads of {size}"))
+        if bias:
+            terms.append(Term(f"{label}/bias (H, {size})", H * size, "trainable", f"one bias per head and {label} unit"))
+    terms.append(Term("attention_output/kernel (H, d_v, E_o)", H * d_v * E_o, "trainable", "output projection: H heads of d_v to E_o"))
+    if bias:
+        terms.append(Term("attention_output/bias (E_o)", E_o, "trainable", "one bias per output feature"))
+    value_dim = layer.option("value_dim") or layer.option("key_dim")
+    query, key, value = layer.option("query_features"), layer.option("key_features"), layer.option("value_features")
+    sizes = (
+        (H, _size(layer, "heads", "num_heads")),
+        (d_k, _size(layer, "key_dim", "key_dim")),
+        (d_v, value_dim),
+        (E_q, query),
+        (E_k, key),
+        (E_v, value),
+        (E_o, layer.option("output_dim") or query),
+    )
+    return Formula(tuple(terms), sizes)
+
+
+def _torch_mha_terms(layer: Layer, prefix: str, *, times: sympy.Expr = sympy.Integer(1), where: str = "") -> list[Term]:
+    """nn.MultiheadAttention: one packed (3E, E) in-projection when kdim = vdim = E, else three."""
+    E, E_k, E_v = SIZES["E"], SIZES["E_k"], SIZES["E_v"]
+    bias = layer.option("bias", True)
+    embed = layer.option("embed_dim")
+    packed = (layer.option("kdim") or embed) == embed and (layer.option("vdim") or embed) == embed
+    terms = []
+    if packed:
+        terms.append(Term(f"{prefix}in_proj_weight (3E, E)", times * 3 * E**2, "trainable", f"query, key and value projections packed in one matrix{where}"))
+    else:
+        terms.append(Term(f"{prefix}q_proj_weight, k_proj_weight, v_proj_weight", times * E * (E + E_k + E_v), "trainable", f"E × E, E × E_k, E × E_v projections{where}"))
+    if bias:
+        terms.append(Term(f"{prefix}in_proj_bias (3E)", times * 3 * E, "trainable", f"query, key and value biases{where}"))
+    if layer.option("bias_kv"):
+        terms.append(Term(f"{prefix}bias_k, bias_v (1, 1, E)", times * 2 * E, "trainable", f"a learned key and value appended to the sequence{where}"))
+    terms.append(Term(f"{prefix}out_proj.weight (E, E)", times * E**2, "trainable", f"output projection{where}"))
+    if bias:
+        terms.append(Term(f"{prefix}out_proj.bias (E)", times * E, "trainable", f"output bias{where}"))
+    return terms
+
+
+def _transformer_block(layer: Layer, decoder: bool, times: sympy.Expr, where: str, prefix: str = "") -> list[Term]:
+    E, F = SIZES["E"], SIZES["F"]
+    bias = layer.option("bias", True)
+    terms = _torch_mha_terms(layer, f"{prefix}self_attn.", times=times, where=where)
+    if decoder:
+        terms += _torch_mha_terms(layer, f"{prefix}multihead_attn.", times=times, where=where)
+    terms.append(Term(f"{prefix}linear1.weight (F, E), linear2.weight (E, F)", times * 2 * E * F, "trainable", f"the feed-forward block E → F → E{where}"))
+    if bias:
+        terms.append(Term(f"{prefix}linear1.bias (F), linear2.bias (E)", times * (F + E), "trainable", f"feed-forward biases{where}"))
+    norms = 3 if decoder else 2
+    terms.append(Term(f"{prefix}norm1..{norms} weight" + (" and bias" if bias else ""), times * norms * (2 if bias else 1) * E, "trainable", f"{norms} LayerNorms over E{where}"))
+    return terms
+
+
+def _transformer(layer: Layer, framework: str) -> Formula:
+    E, F = SIZES["E"], SIZES["F"]
+    sizes: list[tuple[sympy.Symbol, int | None]] = [(E, _size(layer, "embed_dim", "d_model")), (F, _size(layer, "feedforward", "dim_feedforward"))]
+    if layer.kind in ("transformer_encoder", "transformer_decoder"):
+        return Formula(tuple(_transformer_block(layer, layer.kind == "transformer_decoder", sympy.Integer(1), "")), tuple(sizes))
+    N_e, N_d = SIZES["N_e"], SIZES["N_d"]
+    bias = layer.option("bias", True)
+    terms = _transformer_block(layer, False, N_e, " × N_e encoder layers", "encoder.layers.k.")
+    terms.append(Term("encoder.norm", (2 if bias else 1) * E, "trainable", "the encoder's final LayerNorm"))
+    terms += _transformer_block(layer, True, N_d, " × N_d decoder layers", "decoder.layers.k.")
+    terms.append(Term("decoder.norm", (2 if bias else 1) * E, "trainable", "the decoder's final LayerNorm"))
+    sizes += [(N_e, _size(layer, "encoder_layers", "num_encoder_layers")), (N_d, _size(layer, "decoder_layers", "num_decoder_layers"))]
+    return Formula(tuple(terms), tuple(sizes))
+
+
+def _dot_attention(layer: Layer, framework: str) -> Formula:
+    terms = []
+    if layer.option("additive"):
+        E = SIZES["E_q"]
+        if layer.option("use_scale", True):
+            terms.append(Term("scale (E_q)", E, "trainable", "a learned scale per feature of the additive score"))
+        return Formula(tuple(terms), ((E, layer.option("query_features")),))
+    if layer.option("use_scale"):
+        terms.append(Term("scale ()", sympy.Integer(1), "trainable", "one learned scalar multiplying the scores"))
+    if layer.option("score_mode") == "concat":
+        terms.append(Term("concat_score_weight ()", sympy.Integer(1), "trainable", "one learned scalar of the concat score"))
+    return Formula(tuple(terms), ())
+
+
 def _zero(layer: Layer, framework: str) -> Formula:
     return Formula((), ())
 
@@ -296,6 +452,15 @@ _BUILDERS = {
     "lstm": _recurrent,
     "gru": _recurrent,
     "conv": _conv,
+    "conv_transpose": _conv_transpose,
+    "depthwise_conv": _depthwise,
+    "separable_conv": _depthwise,
+    "groupnorm": _groupnorm,
+    "attention": _attention,
+    "dot_attention": _dot_attention,
+    "transformer_encoder": _transformer,
+    "transformer_decoder": _transformer,
+    "transformer": _transformer,
     "batchnorm": _batchnorm,
     "layernorm": _layernorm,
     "input": _zero,
@@ -306,4 +471,11 @@ _BUILDERS = {
     "reshape": _zero,
     "dropout": _zero,
     "activation": _zero,
+    "upsample": _zero,
+    "zeropad": _zero,
+    "crop": _zero,
+    "merge": _zero,
+    "permute": _zero,
+    "repeat": _zero,
+    "index": _zero,
 }

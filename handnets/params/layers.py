@@ -24,13 +24,29 @@ KINDS = (
     "lstm",
     "gru",
     "conv",
+    "conv_transpose",
+    "depthwise_conv",
+    "separable_conv",
     "batchnorm",
     "layernorm",
+    "groupnorm",
+    "attention",
+    "dot_attention",
+    "transformer_encoder",
+    "transformer_decoder",
+    "transformer",
     "pool",
     "global_pool",
     "adaptive_pool",
     "flatten",
     "reshape",
+    "upsample",
+    "zeropad",
+    "crop",
+    "merge",
+    "permute",
+    "repeat",
+    "index",
     "dropout",
     "activation",
     "unknown",
@@ -53,6 +69,8 @@ class Layer:
     options: tuple[tuple[str, Any], ...] = ()
     line: int = 0  # 1-based line in the source, 0 when built by hand
     text: str = ""  # the call as written
+    # why a count from this call may not be the framework's: an unknown keyword, ``1,000`` as two arguments
+    problems: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -77,7 +95,7 @@ class Layer:
         """A copy with some options replaced or added (used to fill in inferred sizes)."""
         merged = dict(self.options)
         merged.update(changes)
-        return Layer(self.kind, self.name, self.dialect, tuple(merged.items()), self.line, self.text)
+        return Layer(self.kind, self.name, self.dialect, tuple(merged.items()), self.line, self.text, self.problems)
 
     @property
     def channels_last(self) -> bool:

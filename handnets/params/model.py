@@ -16,7 +16,9 @@ from math import prod
 from handnets.errors import InvalidSpec
 from handnets.params.formulas import Formula, layer_formula
 from handnets.params.layers import FRAMEWORKS, Layer
-from handnets.params.reader import ModelCode, read_model, read_models
+from handnets.params.reader import MODEL_INPUT, UNFOLLOWED, ModelCode, read_model, read_models
+from handnets.params.rules import MORE_RULES as _MORE_RULES
+from handnets.params.rules import ShapeProblem as _ShapeProblem
 from handnets.params.shapes import conv_output_length
 
 __all__ = ["Row", "Summary", "summarize", "summarize_code", "count_parameters"]
@@ -36,6 +38,12 @@ class Row:
     non_trainable: int | None
     buffers: int | None
     notes: tuple[str, ...] = ()
+    # why the total may not be the framework's because of this layer (empty: this row is sure)
+    problems: tuple[str, ...] = ()
+    batch_axis: int = 0  # where the batch axis sits in the framework's own shape: 1 for sequence-first PyTorch
+    inputs: tuple[int, ...] = ()  # the rows it reads (empty: the model's input)
+    shared_with: int | None = None  # an earlier row whose weights this one reuses
+    input_shapes: tuple[Shape | None, ...] = ()  # the shapes that reached it, one per input
 
     @property
     def known(self) -> bool:
@@ -44,6 +52,10 @@ class Row:
     @property
     def counted(self) -> bool:
         return self.trainable is not None
+
+    @property
+    def complete(self) -> bool:
+        return self.counted and not self.problems
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,8 +98,14 @@ class Summary:
         return tuple(r for r in self.rows if not r.counted)
 
     @property
+    def doubtful(self) -> tuple[Row, ...]:
+        """Rows that keep the total from being the framework's: not counted, or written in a way it refuses."""
+        return tuple(r for r in self.rows if not r.complete)
+
+    @property
     def complete(self) -> bool:
-        return not self.uncounted
+        """True when every layer is counted and nothing in the code makes the total doubtful."""
+        return not self.doubtful
 
     @property
     def output_shape(self) -> Shape | None:
@@ -121,44 +139,113 @@ def summarize_code(code: str | list[str] | tuple[str, ...], *, framework: str | 
 
 
 def summarize(model: ModelCode, *, framework: str | None = None, input_shape: Shape | None = None) -> Summary:
-    """Walk the layers in order: shapes forward, sizes filled in, each layer counted."""
+    """Walk the layers in order: shapes forward along the wiring, sizes filled in, each layer counted.
+
+    A layer that cannot be counted, or a count that may not be the framework's, is never dropped
+    quietly: its row carries the reason in ``problems`` and the summary is not ``complete``.
+    """
     framework = framework or model.dialect
     if framework not in FRAMEWORKS:
         raise InvalidSpec(f"framework must be keras or pytorch, got {framework!r}")
     given = _check_shape(input_shape) if input_shape is not None else None
-    shape: Shape | None = given
     rows: list[Row] = []
+    why_unknown: list[str] = []  # per row: why its output shape is unknown ("" when known)
     used: dict[str, int] = {}
+    no_shape = "no input shape given (--input-shape)"
     for index, layer in enumerate(model.layers):
         notes: list[str] = []
+        problems: list[str] = list(layer.problems)
+        wiring = model.inputs_of(index)
+        sources: tuple[int, ...]
+        if wiring is None:
+            sources = (index - 1,) if index else ()
+        else:
+            sources = wiring
+        shapes: list[Shape | None] = []
+        axes: list[int] = []
+        reasons: list[str] = []
+        for source in sources or (MODEL_INPUT,):
+            if source == MODEL_INPUT:
+                shapes.append(given), axes.append(0), reasons.append("" if given is not None else no_shape)
+            elif source == UNFOLLOWED or not 0 <= source < len(rows):
+                shapes.append(None), axes.append(0), reasons.append("its input passes through code this reader does not follow")
+            else:
+                shapes.append(rows[source].output_shape), axes.append(rows[source].batch_axis), reasons.append(why_unknown[source])
+        shape = shapes[0]
         if layer.kind == "input":
             shape = given if (given is not None and index == 0) else layer.option("shape")
-        elif shape is None:
+        elif shape is None and layer.option("input_shape") is not None:
             shape = layer.option("input_shape")
-            if shape is None and layer.kind == "embedding" and layer.option("input_length"):
-                shape = (layer.option("input_length"),)
+        elif shape is None and layer.kind == "embedding" and layer.option("input_length"):
+            shape = (layer.option("input_length"),)
+        if shape is not None:
+            shapes[0] = shape
+        reason = next((r for r, s in zip(reasons, shapes) if s is None and r), "")
+        name = _row_name(layer, used)
+        source_rows = tuple(s for s in sources if s >= 0)
         if layer.kind == "unknown":
-            rows.append(Row(_row_name(layer, used), layer, None, None, None, None, None, ("unknown layer: not counted; shapes after it are unknown",)))
-            shape = None
+            why = f"the input comes from {name} ({layer.name}, line {layer.line}), an unknown layer"
+            rows.append(Row(name, layer, None, None, None, None, None, ("not counted; shapes after it are unknown",), tuple(problems) or ("unknown layer",), 0, source_rows))
+            why_unknown.append(why)
             continue
         try:
-            resolved, out = _resolve(layer, shape, notes)
+            resolved, out, batch_axis = _resolve_any(layer, shapes, axes[0], notes)
         except InvalidSpec as exc:
             if not _is_shape_problem(exc):
                 raise
-            resolved, out = layer, None
+            resolved, out, batch_axis = layer, None, 0
             notes.append(f"shape: {exc.message}")
         formula = layer_formula(resolved, framework)
         values = [formula.value(role) for role in ("trainable", "non_trainable", "buffer")]
+        shared = model.shared_with(index)
+        if layer.option("never_called"):
+            notes.append("built but never applied to the input: its weights still count (PyTorch counts every module it holds)")
         if values[0] is None:
-            notes.append(f"sizes unknown ({', '.join(formula.missing)}): give an input shape")
-        rows.append(Row(_row_name(layer, used), resolved, out, formula, *values, tuple(notes)))
-        shape = out
+            missing = ", ".join(formula.missing)
+            problems.append(f"needs {missing}: {reason or 'a size the code does not give'}")
+        elif shared is not None:
+            values = [0, 0, 0]
+            notes.append(f"the same layer as {rows[shared].name}: its weights are counted once")
+        rows.append(Row(name, resolved, out, formula, *values, tuple(notes), tuple(problems), batch_axis, source_rows, shared, tuple(shapes)))
+        why_unknown.append("" if out is not None else (reason or f"the output shape of {name} could not be worked out"))
     return Summary(framework, tuple(rows), given, model.source)
 
 
-class _ShapeProblem(InvalidSpec):
-    """A shape that does not work out (a window larger than its input): noted, not fatal."""
+def _resolve_any(layer: Layer, shapes: list[Shape | None], batch_axis: int, notes: list[str]) -> tuple[Layer, Shape | None, int]:
+    """The layer with its inferred sizes, its output shape, and where the batch axis sits in it."""
+    shape = shapes[0]
+    if layer.option("time_distributed"):
+        if shape is None:
+            inner, _ = _resolve(layer, None, notes, shapes)
+            return inner, None, 0
+        inner, out = _resolve(layer, tuple(shape[1:]), notes, [tuple(shape[1:])])
+        return inner, (None if out is None else (shape[0], *out)), 0
+    if layer.kind == "index":
+        out, axis = _select(layer, shape, batch_axis)
+        return layer, out, axis
+    resolved, out = _resolve(layer, shape, notes, shapes)
+    sequence_first = layer.dialect == "pytorch" and layer.kind in ("rnn", "lstm", "gru", "attention", "transformer_encoder", "transformer_decoder", "transformer") and not layer.option("batch_first")
+    if sequence_first:
+        return resolved, out, 1
+    if layer.kind in ("dense", "dropout", "activation", "layernorm", "merge"):
+        return resolved, out, batch_axis  # elementwise or last-axis layers keep a sequence-first layout
+    return resolved, out, 0
+
+
+def _select(layer: Layer, shape: Shape | None, batch_axis: int) -> tuple[Shape | None, int]:
+    """``out[:, -1]`` (batch first) or ``out[-1]`` (sequence first): one axis of the full shape dropped."""
+    axis = layer.option("axis")
+    if shape is None or axis == batch_axis or not 0 <= axis <= len(shape):
+        return None, 0
+    full = list(shape)
+    full.insert(batch_axis, None)
+    length, index = full[axis], layer.option("index")
+    if length is not None and not -length <= index < length:
+        raise _ShapeProblem(f"index {index} is out of range for an axis of {length}")
+    del full[axis]
+    batch = batch_axis - 1 if axis < batch_axis else batch_axis
+    del full[batch]
+    return tuple(full), batch
 
 
 def _is_shape_problem(exc: InvalidSpec) -> bool:
@@ -200,12 +287,14 @@ def _agree(layer: Layer, key: str, incoming: int | None, notes: list[str], what:
     return layer
 
 
-def _resolve(layer: Layer, shape: Shape | None, notes: list[str]) -> tuple[Layer, Shape | None]:
+def _resolve(layer: Layer, shape: Shape | None, notes: list[str], shapes: list[Shape | None] | None = None) -> tuple[Layer, Shape | None]:
     kind = layer.kind
     if kind == "input":
         return layer, shape
     if kind in ("dropout", "activation"):
         return layer, shape
+    if kind in _MORE_RULES:
+        return _MORE_RULES[kind](layer, shape, notes, shapes or [shape])
     if kind == "dense":
         if shape is None and layer.option("input_size") is not None:
             shape = (layer.option("input_size"),)
@@ -215,7 +304,7 @@ def _resolve(layer: Layer, shape: Shape | None, notes: list[str]) -> tuple[Layer
         return layer, (*shape, layer.option("output_dim")) if shape else None
     if kind in ("rnn", "lstm", "gru"):
         return _resolve_recurrent(layer, shape, notes)
-    if kind in ("conv", "pool"):
+    if kind in ("conv", "pool", "depthwise_conv", "separable_conv"):
         return _resolve_window(layer, shape, notes)
     if kind == "global_pool":
         if shape is None:
@@ -283,7 +372,7 @@ def _resolve_window(layer: Layer, shape: Shape | None, notes: list[str]) -> tupl
     channels_last = layer.channels_last
     channels = shape[-1] if channels_last else shape[0]
     spatial = shape[:-1] if channels_last else shape[1:]
-    if layer.kind == "conv":
+    if layer.kind in ("conv", "depthwise_conv", "separable_conv"):
         layer = _agree(layer, "in_channels", channels, notes, "input channels")
     kernel = layer.option("kernel")
     stride = layer.option("stride") or (1,) * rank
@@ -293,13 +382,20 @@ def _resolve_window(layer: Layer, shape: Shape | None, notes: list[str]) -> tupl
     ceil_mode = bool(layer.option("ceil_mode"))
     try:
         out_spatial = tuple(
-            None if n is None else conv_output_length(n, k, stride=s, padding=p, dilation=d, ceil_mode=ceil_mode, framework=layer.dialect)
+            None
+            if n is None
+            else conv_output_length(n + d * (k - 1), k, stride=s, dilation=d, framework=layer.dialect)  # Keras pads d(k-1) on the left
+            if p == "causal"
+            else conv_output_length(n, k, stride=s, padding=p, dilation=d, ceil_mode=ceil_mode, framework=layer.dialect)
             for n, k, s, d, p in zip(spatial, kernel, stride, dilation, paddings)
         )
     except InvalidSpec as exc:
         notes.append(f"shape: {exc.message}")
         return layer, None
-    out_channels = layer.option("filters") if layer.kind == "conv" else channels
+    if layer.kind == "depthwise_conv":
+        out_channels = None if channels is None else channels * layer.option("multiplier", 1)
+    else:
+        out_channels = layer.option("filters") if layer.kind in ("conv", "separable_conv") else channels
     return layer, (*out_spatial, out_channels) if channels_last else (out_channels, *out_spatial)
 
 

@@ -1,12 +1,19 @@
 """Read model-building code with ``ast`` (never executed) into a list of ``Layer``s.
 
-Understood: Keras ``Sequential([...])``, ``model.add(...)``, ``Input(shape=...)``, functional
-chains ``Dense(8)(x)``, ``input_shape=`` / ``input_length=``; PyTorch ``nn.Sequential(...)`` and
-layer constructors anywhere (a module's ``__init__``). Arguments are read as literals: numbers,
-strings, tuples, and names bound to literals earlier in the file (``vocab = 1000``) with ``+ - * //``
-between integers. Anything inside ``Sequential``/``add`` that is not a known layer becomes a layer of
-kind ``unknown``, and so does an unknown ``nn.X(...)`` or ``layers.X(...)``; the rest of the code
-(training loops, prints) is ignored. Malformed code raises ``InvalidSpec`` naming the line.
+Understood: Keras ``Sequential([...])``, ``model.add(...)``, ``Input(shape=...)``, the functional
+API (``x = Conv2D(16, 3)(x)``, ``Add()([x, y])``, helper functions, loops over ``range``) and
+subclassed models, ``input_shape=`` / ``input_length=``; PyTorch ``nn.Sequential(...)`` and
+modules built in ``__init__`` and composed in ``forward`` (``handnets.params.flow`` follows the
+tensors). Arguments are read as literals: numbers, strings, tuples, and names bound to literals
+earlier in the file (``vocab = 1000``) with ``+ - * //`` between integers.
+
+Never silently short: a constructor this reader cannot count (a bare name in a spec, inside
+``Sequential``, applied to a tensor, assigned to ``self.x``, or imported from a layer namespace) is a
+layer of kind ``unknown`` with the reason and the nearest known name (``LTSM``: did you mean
+LSTM?); a keyword the framework's real constructor does not take (``handnets.params.signatures``)
+is a problem of the layer, with the framework's spelling; ``Embedding(1,000, 16)`` gets a hint
+that ``1,000`` is two arguments. The rest of the code (training loops, prints) is ignored.
+Malformed code raises ``InvalidSpec`` naming the line.
 
 Code is untrusted text: a NUL byte, an integer literal past Python's 4,300-digit limit, operators
 chained 100,000 times, attributes nested past the recursion limit, or 99,000 layers each end in
@@ -18,15 +25,18 @@ recursive reading).
 from __future__ import annotations
 
 import ast
+import difflib
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from handnets.errors import InvalidSpec
+from handnets.params.flow import MODEL_INPUT, UNFOLLOWED, flow_graph
 from handnets.params.layers import FRAMEWORKS, Layer
+from handnets.params.signatures import signature
 
-__all__ = ["ModelCode", "read_model", "read_models", "KERAS_LAYERS", "TORCH_LAYERS", "MAX_LAYERS", "MAX_DEPTH", "MAX_CODE_CHARACTERS"]
+__all__ = ["ModelCode", "read_model", "read_models", "KERAS_LAYERS", "TORCH_LAYERS", "MAX_LAYERS", "MAX_DEPTH", "MAX_CODE_CHARACTERS", "MODEL_INPUT", "UNFOLLOWED"]
 
 MAX_LAYERS = 2_000  # ResNet-152 written out call by call is about 500
 MAX_DEPTH = 100  # syntax-tree levels; the readers below recurse a few frames per level
@@ -42,10 +52,26 @@ class ModelCode:
     layers: tuple[Layer, ...]
     dialect: str
     source: str = "<spec>"
+    # The wiring, parallel to ``layers`` (empty: a plain stack). ``inputs[i]`` is None when layer i
+    # reads the layer before it, ``()`` when it reads the model's input, else the indices it reads
+    # (two for ``Add()([x, y])``; ``MODEL_INPUT`` the model's input, ``UNFOLLOWED`` a tensor whose
+    # shape this reader could not follow). ``shared[i]`` is the index of an earlier entry whose weights layer i
+    # reuses (the same module called twice in ``forward``), else None.
+    inputs: tuple[tuple[int, ...] | None, ...] = ()
+    shared: tuple[int | None, ...] = ()
 
     def __post_init__(self) -> None:
         if self.dialect not in FRAMEWORKS:
             raise ValueError(f"dialect must be keras or pytorch, got {self.dialect!r}")
+        for name, wiring in (("inputs", self.inputs), ("shared", self.shared)):
+            if wiring and len(wiring) != len(self.layers):
+                raise ValueError(f"{name} must have one entry per layer ({len(self.layers)}), got {len(wiring)}")
+
+    def inputs_of(self, index: int) -> tuple[int, ...] | None:
+        return self.inputs[index] if self.inputs else None
+
+    def shared_with(self, index: int) -> int | None:
+        return self.shared[index] if self.shared else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,10 +80,14 @@ class _Unreadable:
 
 
 class _Context:
-    def __init__(self, source: str, constants: dict[str, Any], dialect: str):
+    def __init__(self, source: str, constants: dict[str, Any], dialect: str, text: str = ""):
         self.source = source
         self.constants = constants
         self.dialect = dialect
+        self.text = text  # the code itself, for hints that depend on how an argument was spelled
+        self.lines = text.splitlines()
+        self.imported: set[str] = set()  # bare names imported from a layer namespace (from keras.layers import X)
+        self.classes: dict[str, int] = {}  # classes defined in the code itself, with their line
 
     def fail(self, node: ast.AST, message: str, field: str | None = None) -> InvalidSpec:
         """An error that names the line; ``field`` is kept on the exception, the line says where."""
@@ -83,10 +113,15 @@ def read_model(text: str, *, source: str = "<spec>", framework: str | None = Non
         raise InvalidSpec(f"code of {len(text):,} characters is longer than the {MAX_CODE_CHARACTERS:,} allowed", source=source)
     tree = _parse(text, source)
     dialect = _file_dialect(tree, framework)
-    context = _Context(source, {}, dialect)
+    context = _Context(source, {}, dialect, text)
     context.constants = _constants(tree, context)
-    collector = _Collector(context)
+    context.imported, context.classes = _names_in_scope(tree)
     try:
+        graph = flow_graph(tree, context)  # functional code or forward(): follow the tensors
+        if graph is not None:
+            layers, inputs, shared = graph
+            return ModelCode(tuple(layers), dialect, source, tuple(inputs), tuple(shared))
+        collector = _Collector(context)  # a plain stack: Sequential, model.add, constructors in order
         collector.visit(tree)
     except RecursionError:  # _check_depth should make this unreachable; never a traceback for input
         raise InvalidSpec(f"code nested too deeply to read (more than {MAX_DEPTH} levels)", source=source) from None
@@ -145,7 +180,22 @@ def read_models(texts: Sequence[tuple[str, str]], *, framework: str | None = Non
         raise InvalidSpec(f"more than {MAX_LAYERS:,} layers in all: this reader counts hand-written models")
     dialects = {m.dialect for m in models if m.layers}
     dialect = framework if framework in FRAMEWORKS else (dialects.pop() if len(dialects) == 1 else models[0].dialect)
-    return ModelCode(tuple(layer for m in models for layer in m.layers), dialect, ", ".join(m.source for m in models))
+    layers = tuple(layer for m in models for layer in m.layers)
+    if len(models) == 1 or all(not m.inputs and not m.shared for m in models):
+        return ModelCode(layers, dialect, ", ".join(m.source for m in models), models[0].inputs if len(models) == 1 else (), models[0].shared if len(models) == 1 else ())
+    inputs: list[tuple[int, ...] | None] = []
+    shared: list[int | None] = []
+    for m in models:  # a later piece reads what the earlier pieces produced last: its model input is the layer before
+        offset = len(inputs)
+        for i in range(len(m.layers)):
+            wiring = m.inputs_of(i)
+            if wiring is None or (wiring == () and offset):
+                inputs.append(None)
+            else:
+                inputs.append(tuple(j + offset if j >= 0 else (offset - 1 if j == MODEL_INPUT and offset else j) for j in wiring))
+            reused = m.shared_with(i)
+            shared.append(None if reused is None else reused + offset)
+    return ModelCode(layers, dialect, ", ".join(m.source for m in models), tuple(inputs), tuple(shared))
 
 
 # --- dialect -----------------------------------------------------------------------------------
@@ -276,14 +326,50 @@ def _snippet(node: ast.AST) -> str:
 
 _CONTAINERS = {"Sequential", "ModuleList"}
 _NOT_LAYERS = {"Module", "Parameter", "ParameterList", "ParameterDict", "ModuleDict", "Model", "Layer", "InputSpec"}
+# loss modules hold no parameters (BCEWithLogitsLoss's pos_weight is a buffer): not layers of the model
+_NOT_LAYERS |= {f"{name}Loss" for name in ("CrossEntropy", "MSE", "NLL", "BCE", "BCEWithLogits", "L1", "SmoothL1", "Huber", "KLDiv", "CTC", "CosineEmbedding", "MarginRanking", "TripletMargin")}
 
 
 class _Collector(ast.NodeVisitor):
     def __init__(self, context: _Context):
         self.context = context
         self.layers: list[Layer] = []
+        self._module_depth = 0  # inside a class that subclasses nn.Module / keras Layer or Model
+
+    def visit_Module(self, node: ast.Module) -> None:
+        # one expression that is a call (what a command-line spec is): that call is a layer, known or not
+        if len(node.body) == 1 and isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Call):
+            call = node.body[0].value
+            dotted = _dotted(call.func)
+            if dotted is not None and dotted.rpartition(".")[2] not in _CONTAINERS and dotted.rpartition(".")[2][:1].isupper():
+                self._add(call, explicit=True)
+                return
+        self.generic_visit(node)
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        is_module = any((_dotted(base) or "").rpartition(".")[2] in _MODULE_BASES for base in node.bases)
+        self._module_depth += is_module
+        self.generic_visit(node)
+        self._module_depth -= is_module
+
+    def visit_Assign(self, node: ast.Assign) -> None:
+        # ``self.block = Block(64)`` in a module's __init__: a submodule, counted or named as unknown
+        if self._module_depth and isinstance(node.value, ast.Call) and _looks_like_layer(node.value) and any(
+            isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id == "self" for t in node.targets
+        ):
+            name = _dotted(node.value.func).rpartition(".")[2]
+            if name not in _NOT_LAYERS and name not in _CONTAINERS:
+                self._add(node.value, explicit=True)
+                return
+        self.generic_visit(node)
 
     def visit_Call(self, node: ast.Call) -> None:
+        if isinstance(node.func, ast.Call) and _looks_like_layer(node.func) and _dotted(node.func.func).rpartition(".")[2] not in _NOT_LAYERS:
+            # ``Conv2D(16, 3)(x)``: the functional API; the inner call is a layer even when its name is unknown
+            self._add(node.func, explicit=True)
+            for child in [*node.args, *node.keywords]:
+                self.visit(child)
+            return
         dotted = _dotted(node.func)
         if dotted is None:
             self.generic_visit(node)
@@ -299,15 +385,7 @@ class _Collector(ast.NodeVisitor):
             self.generic_visit(node)
 
     def _is_layer_call(self, prefix: str, name: str) -> bool:
-        known = name in KERAS_LAYERS or name in TORCH_LAYERS or name == "Bidirectional"
-        if not prefix:
-            return known
-        if _prefix_dialect(prefix) is None:
-            return False
-        if prefix.split(".")[-1] in ("nn", "layers"):
-            # a layer namespace: unknown capitalised names there are layers this reader cannot count
-            return known or (name[:1].isupper() and name not in _NOT_LAYERS)
-        return known  # keras.Input, tf.keras.layers... but never keras.optimizers.Adam
+        return _is_layer_name(prefix, name, self.context)
 
     def _container(self, node: ast.Call) -> None:
         elements: list[ast.AST] = []
@@ -348,6 +426,19 @@ class _Collector(ast.NodeVisitor):
         self.layers.append(_build_layer(node, prefix, name, self.context))
 
 
+def _is_layer_name(prefix: str, name: str, context: _Context) -> bool:
+    """A constructor this reader treats as a layer: known, imported from a layer namespace, or ``nn.X`` / ``layers.X``."""
+    known = name in KERAS_LAYERS or name in TORCH_LAYERS or name in _WRAPPERS
+    if not prefix:
+        return known or name in context.imported
+    if _prefix_dialect(prefix) is None:
+        return False
+    if prefix.split(".")[-1] in ("nn", "layers"):
+        # a layer namespace: unknown capitalised names there are layers this reader cannot count
+        return known or (name[:1].isupper() and name not in _NOT_LAYERS)
+    return known  # keras.Input, tf.keras.layers... but never keras.optimizers.Adam
+
+
 def _looks_like_layer(node: ast.AST) -> bool:
     if not isinstance(node, ast.Call):
         return False
@@ -356,7 +447,37 @@ def _looks_like_layer(node: ast.AST) -> bool:
 
 
 def _unknown(node: ast.AST, name: str, context: _Context) -> Layer:
-    return Layer("unknown", name, context.dialect, (), getattr(node, "lineno", 0), _snippet(node))
+    return Layer("unknown", name, context.dialect, (), getattr(node, "lineno", 0), _snippet(node), ("not a layer call this reader can count",))
+
+
+def _names_in_scope(tree: ast.Module) -> tuple[set[str], dict[str, int]]:
+    """Bare names imported from a layer namespace (``from keras.layers import Dense as D``), and the code's own classes."""
+    imported: set[str] = set()
+    classes: dict[str, int] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and _prefix_dialect(node.module) is not None:
+            if node.module.split(".")[-1] in ("layers", "nn"):
+                imported.update(alias.asname or alias.name for alias in node.names if alias.name[:1].isupper())
+        elif isinstance(node, ast.ClassDef):
+            classes[node.name] = node.lineno
+    return imported, classes
+
+
+def _unknown_reason(name: str, dialect: str, context: _Context) -> str:
+    """Why a constructor is not counted, with the nearest name either framework spells."""
+    if name in context.classes:
+        return f"unknown layer {name}: a class defined in this code (line {context.classes[name]}); its weights are not read"
+    own = KERAS_LAYERS if dialect == "keras" else TORCH_LAYERS
+    other = TORCH_LAYERS if dialect == "keras" else KERAS_LAYERS
+    close = difflib.get_close_matches(name, list(own) + list(_WRAPPERS), n=1, cutoff=0.7)
+    lowered = {key.lower(): key for key in own}
+    if name.lower() in lowered:
+        close = [lowered[name.lower()]]
+    if close:
+        return f"unknown layer {name}: did you mean {close[0]}?"
+    if name in other:
+        return f"unknown layer {name}: {name} is {'PyTorch' if dialect == 'keras' else 'Keras'}'s, and this code reads as {'Keras' if dialect == 'keras' else 'PyTorch'}"
+    return f"unknown layer {name}: this reader has no formula for it"
 
 
 def _call_dialect(prefix: str, name: str, context: _Context) -> str:
@@ -374,6 +495,8 @@ def _build_layer(node: ast.Call, prefix: str, name: str, context: _Context) -> L
     dialect = _call_dialect(prefix, name, context)
     if name == "Bidirectional" and dialect == "keras":
         return _bidirectional(node, name, context)
+    if name == "TimeDistributed" and dialect == "keras":
+        return _time_distributed(node, name, context)
     ambiguous = not _prefix_dialect(prefix) and name in KERAS_LAYERS and name in TORCH_LAYERS
     if not ambiguous:
         return _construct(node, name, dialect, context)
@@ -393,21 +516,57 @@ def _construct(node: ast.Call, name: str, dialect: str, context: _Context) -> La
     table = KERAS_LAYERS if dialect == "keras" else TORCH_LAYERS
     entry = table.get(name)
     if entry is None:
-        return Layer("unknown", name, dialect, (), node.lineno, _snippet(node))
+        return Layer("unknown", name, dialect, (), node.lineno, _snippet(node), (_unknown_reason(name, dialect, context),))
     kind, parameters, normalise = entry
+    framework_word = "Keras" if dialect == "keras" else "PyTorch"
+    tabled = signature(dialect, name)
+    accepted: frozenset[str] | None = None
+    if tabled is not None:
+        parameters, accepted = tabled  # the real constructor's order: a third positional argument is what the framework says
     if any(isinstance(a, ast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
         raise context.fail(node, f"{name}: *args and **kwargs cannot be read without running the code")
+    hints = _comma_number_hints(node, context)
     if len(node.args) > len(parameters):
-        raise context.fail(node, f"{name} takes at most {len(parameters)} positional arguments ({', '.join(parameters) or 'none'}), got {len(node.args)}")
+        raise context.fail(node, f"{name} takes at most {len(parameters)} positional arguments ({', '.join(parameters[:8]) or 'none'}{', ...' if len(parameters) > 8 else ''}), got {len(node.args)}" + "".join(f"; {h}" for h in hints))
     raw: dict[str, ast.AST] = dict(zip(parameters, node.args))
+    problems = list(hints)
     for keyword in node.keywords:
         if keyword.arg in raw:
             raise context.fail(node, f"{name}: {keyword.arg} given twice", field=keyword.arg)
+        if accepted is not None and keyword.arg not in accepted:
+            close = difflib.get_close_matches(keyword.arg, sorted(accepted), n=1, cutoff=0.6)
+            spelled = f"{framework_word} spells it {close[0]}" if close else f"{framework_word}'s {name} does not take it"
+            problems.append(f"unknown keyword {keyword.arg} ({spelled})")
+            continue
         raw[keyword.arg] = keyword.value
     args = _Args(name, node, raw, context)
-    options = normalise(args)
+    try:
+        options = normalise(args)
+    except InvalidSpec as exc:
+        if not hints:
+            raise
+        hinted = InvalidSpec(f"{exc.message}; {'; '.join(hints)}", source=exc.source)
+        hinted.field = exc.field
+        raise hinted from None
     options = {key: value for key, value in options.items() if value is not None}
-    return Layer(kind, name, dialect, tuple(options.items()), node.lineno, _snippet(node))
+    return Layer(kind, name, dialect, tuple(options.items()), node.lineno, _snippet(node), tuple(problems))
+
+
+def _comma_number_hints(node: ast.Call, context: _Context) -> list[str]:
+    """``Embedding(1,000, 16)``: a thousands separator is an argument separator in Python."""
+    hints = []
+    for left, right in zip(node.args, node.args[1:]):
+        if not (isinstance(left, ast.Constant) and isinstance(right, ast.Constant) and type(left.value) is int and type(right.value) is int):
+            continue
+        if left.end_lineno != right.lineno or right.lineno is None or right.lineno > len(context.lines):
+            continue
+        line = context.lines[right.lineno - 1]
+        between = line[left.end_col_offset : right.col_offset]
+        digits = line[right.col_offset : right.end_col_offset]
+        if between == "," and len(digits) == 3 and digits.isdigit():
+            written = line[left.col_offset : right.end_col_offset]
+            hints.append(f"{written} is two arguments in Python ({line[left.col_offset:left.end_col_offset]} and {digits}): write {written.replace(',', '')} or {written.replace(',', '_')}")
+    return hints
 
 
 class _Args:
@@ -463,12 +622,18 @@ class _Args:
             raise self.context.fail(self.node, f"{self.name}: {key} must be an integer >= {least} or {rank} of them, got {value!r}", field=key)
         return value
 
+    def value_is_set(self, key: str) -> bool:
+        """The argument is given and is not a literal None."""
+        return key in self.raw and not (isinstance(self.raw[key], ast.Constant) and self.raw[key].value is None)
+
     def padding(self, key: str, rank: int, default: Any) -> Any:
         value = self.value(key, default)
         if isinstance(value, str):
             lowered = value.lower()
-            if lowered not in ("valid", "same"):
-                raise self.context.fail(self.node, f"{self.name}: {key} must be 'valid', 'same' or integers, got {value!r}", field=key)
+            causal = lowered == "causal" and self.name == "Conv1D"  # Keras: left-pad so step t sees only t and before
+            if lowered not in ("valid", "same") and not causal:
+                allowed = "'valid', 'same', 'causal'" if self.name == "Conv1D" else "'valid', 'same'"
+                raise self.context.fail(self.node, f"{self.name}: {key} must be {allowed} or integers, got {value!r}", field=key)
             return lowered
         return self.tuple_of(key, rank, default, least=0)
 
@@ -695,34 +860,282 @@ def _t_plain(args: _Args) -> dict[str, Any]:
     return {}
 
 
+def _k_conv_transpose(rank: int) -> Normaliser:
+    def normalise(args: _Args) -> dict[str, Any]:
+        return {
+            "rank": rank,
+            "filters": args.required("filters"),
+            "kernel": args.tuple_of("kernel_size", rank, None) or _missing(args, "kernel_size"),
+            "stride": args.tuple_of("strides", rank, 1),
+            "padding": args.padding("padding", rank, "valid"),
+            "output_padding": args.tuple_of("output_padding", rank, None, least=0),
+            "dilation": args.tuple_of("dilation_rate", rank, 1),
+            "bias": args.flag("use_bias", True),
+            "data_format": args.soft("data_format"),
+            **_keras_common(args),
+        }
+
+    return normalise
+
+
+def _k_depthwise(rank: int, separable: bool) -> Normaliser:
+    def normalise(args: _Args) -> dict[str, Any]:
+        out = {
+            "rank": rank,
+            "kernel": args.tuple_of("kernel_size", rank, None) or _missing(args, "kernel_size"),
+            "stride": args.tuple_of("strides", rank, 1),
+            "padding": args.padding("padding", rank, "valid"),
+            "dilation": args.tuple_of("dilation_rate", rank, 1),
+            "multiplier": args.integer("depth_multiplier", 1),
+            "bias": args.flag("use_bias", True),
+            "data_format": args.soft("data_format"),
+            **_keras_common(args),
+        }
+        if separable:
+            out["filters"] = args.required("filters")
+        return out
+
+    return normalise
+
+
+def _k_groupnorm(args: _Args) -> dict[str, Any]:
+    axis = args.value("axis", -1)
+    if axis not in (-1, (-1,)):
+        raise args.context.fail(args.node, f"{args.name}: only axis=-1 (channels last) is supported, got {axis!r}", field="axis")
+    return {"groups": args.integer("groups", 32), "center": args.flag("center", True), "scale": args.flag("scale", True), **_keras_common(args)}
+
+
+def _k_upsample(rank: int) -> Normaliser:
+    def normalise(args: _Args) -> dict[str, Any]:
+        return {"rank": rank, "factor": args.tuple_of("size", rank, 2), "data_format": args.soft("data_format"), **_keras_common(args)}
+
+    return normalise
+
+
+def _k_pad(rank: int, key: str, default: int) -> Normaliser:
+    """ZeroPadding / Cropping: an int, one int per axis, or a (before, after) pair per axis."""
+
+    def normalise(args: _Args) -> dict[str, Any]:
+        value = args.value(key, default)
+        pairs = _pad_pairs(value, rank)
+        if pairs is None:
+            raise args.context.fail(args.node, f"{args.name}: {key} must be an integer, {rank} integers or {rank} (before, after) pairs, got {value!r}", field=key)
+        return {"rank": rank, "pads": pairs, "data_format": args.soft("data_format"), **_keras_common(args)}
+
+    return normalise
+
+
+def _pad_pairs(value: Any, rank: int) -> tuple[tuple[int, int], ...] | None:
+    def natural(v: Any) -> bool:
+        return isinstance(v, int) and not isinstance(v, bool) and v >= 0
+
+    if natural(value):
+        return ((value, value),) * rank
+    if isinstance(value, tuple) and rank == 1 and len(value) == 2 and all(map(natural, value)):
+        return ((value[0], value[1]),)
+    if isinstance(value, tuple) and len(value) == rank:
+        if all(map(natural, value)):
+            return tuple((v, v) for v in value)
+        if all(isinstance(v, tuple) and len(v) == 2 and all(map(natural, v)) for v in value):
+            return tuple((v[0], v[1]) for v in value)
+    return None
+
+
+def _k_mha(args: _Args) -> dict[str, Any]:
+    output = args.value("output_shape")
+    if isinstance(output, tuple) and len(output) == 1:
+        output = output[0]
+    if output is not None and not (isinstance(output, int) and not isinstance(output, bool) and output >= 1):
+        raise args.context.fail(args.node, f"{args.name}: only an integer output_shape is supported, got {output!r}", field="output_shape")
+    return {
+        "heads": args.required("num_heads"),
+        "key_dim": args.required("key_dim"),
+        "value_dim": args.integer("value_dim"),
+        "bias": args.flag("use_bias", True),
+        "output_dim": output,
+        **_keras_common(args),
+    }
+
+
+def _k_dot_attention(additive: bool) -> Normaliser:
+    def normalise(args: _Args) -> dict[str, Any]:
+        mode = args.soft("score_mode", "dot")
+        return {"additive": additive, "use_scale": args.flag("use_scale", additive), "score_mode": mode, **_keras_common(args)}
+
+    return normalise
+
+
+def _k_merge(op: str) -> Normaliser:
+    def normalise(args: _Args) -> dict[str, Any]:
+        out = {"op": op, **_keras_common(args)}
+        if op == "concat":
+            axis = args.value("axis", -1)
+            if not isinstance(axis, int) or isinstance(axis, bool):
+                raise args.context.fail(args.node, f"{args.name}: axis must be an integer, got {axis!r}", field="axis")
+            out["axis"] = axis
+        return out
+
+    return normalise
+
+
+def _k_permute(args: _Args) -> dict[str, Any]:
+    dims = args.value("dims")
+    if not isinstance(dims, tuple) or sorted(dims) != list(range(1, len(dims) + 1)):
+        raise args.context.fail(args.node, f"{args.name}: dims must be a permutation of 1..n, got {dims!r}", field="dims")
+    return {"dims": dims, **_keras_common(args)}
+
+
+def _k_repeat(args: _Args) -> dict[str, Any]:
+    return {"times": args.required("n"), **_keras_common(args)}
+
+
+def _t_conv_transpose(rank: int) -> Normaliser:
+    def normalise(args: _Args) -> dict[str, Any]:
+        return {
+            "rank": rank,
+            "in_channels": args.required("in_channels"),
+            "filters": args.required("out_channels"),
+            "kernel": args.tuple_of("kernel_size", rank, None) or _missing(args, "kernel_size"),
+            "stride": args.tuple_of("stride", rank, 1),
+            "padding": args.tuple_of("padding", rank, 0, least=0),
+            "output_padding": args.tuple_of("output_padding", rank, 0, least=0),
+            "dilation": args.tuple_of("dilation", rank, 1),
+            "groups": args.integer("groups", 1),
+            "bias": args.flag("bias", True),
+        }
+
+    return normalise
+
+
+def _t_groupnorm(args: _Args) -> dict[str, Any]:
+    affine = args.flag("affine", True)
+    return {"groups": args.required("num_groups"), "features": args.required("num_channels"), "scale": affine, "center": affine and args.flag("bias", True)}
+
+
+def _t_instancenorm(args: _Args) -> dict[str, Any]:
+    affine = args.flag("affine", False)
+    return {"features": args.required("num_features"), "center": affine, "scale": affine, "track_running_stats": args.flag("track_running_stats", False)}
+
+
+def _t_mha(args: _Args) -> dict[str, Any]:
+    embed = args.required("embed_dim")
+    heads = args.required("num_heads")
+    if embed % heads:
+        raise args.context.fail(args.node, f"{args.name}: embed_dim must be divisible by num_heads, got {embed} and {heads}", field="num_heads")
+    return {
+        "embed_dim": embed,
+        "heads": heads,
+        "bias": args.flag("bias", True),
+        "bias_kv": args.flag("add_bias_kv", False),
+        "kdim": args.integer("kdim"),
+        "vdim": args.integer("vdim"),
+        "batch_first": args.flag("batch_first", False),
+    }
+
+
+def _t_transformer_layer(args: _Args) -> dict[str, Any]:
+    model = args.required("d_model")
+    heads = args.required("nhead")
+    if model % heads:
+        raise args.context.fail(args.node, f"{args.name}: d_model must be divisible by nhead, got {model} and {heads}", field="nhead")
+    return {"embed_dim": model, "heads": heads, "feedforward": args.integer("dim_feedforward", 2048), "bias": args.flag("bias", True), "batch_first": args.flag("batch_first", False)}
+
+
+def _t_transformer(args: _Args) -> dict[str, Any]:
+    for custom in ("custom_encoder", "custom_decoder"):
+        if args.value_is_set(custom):
+            raise args.context.fail(args.node, f"{args.name}: {custom} cannot be counted without running the code", field=custom)
+    model = args.integer("d_model", 512)
+    heads = args.integer("nhead", 8)
+    if model % heads:
+        raise args.context.fail(args.node, f"{args.name}: d_model must be divisible by nhead, got {model} and {heads}", field="nhead")
+    return {
+        "embed_dim": model,
+        "heads": heads,
+        "encoder_layers": args.integer("num_encoder_layers", 6),
+        "decoder_layers": args.integer("num_decoder_layers", 6),
+        "feedforward": args.integer("dim_feedforward", 2048),
+        "bias": args.flag("bias", True),
+        "batch_first": args.flag("batch_first", False),
+    }
+
+
+def _t_upsample(args: _Args) -> dict[str, Any]:
+    size, factor = args.value("size"), args.value("scale_factor")
+    if (size is None) == (factor is None):
+        raise args.context.fail(args.node, f"{args.name}: give exactly one of size and scale_factor", field="scale_factor")
+    for label, value in (("size", size), ("scale_factor", factor)):
+        if value is not None and not (isinstance(value, int) and not isinstance(value, bool) and value >= 1) and not (
+            isinstance(value, tuple) and all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in value)
+        ):
+            raise args.context.fail(args.node, f"{args.name}: {label} must be a positive integer or a tuple of them, got {value!r}", field=label)
+    return {"size": size, "factor": factor}
+
+
+def _t_zeropad(rank: int) -> Normaliser:
+    def normalise(args: _Args) -> dict[str, Any]:
+        value = args.value("padding")
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+            pairs = ((value, value),) * rank
+        elif isinstance(value, tuple) and len(value) == 2 * rank and all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in value):
+            # PyTorch lists the last axis first: (left, right, top, bottom, front, back)
+            pairs = tuple((value[2 * i], value[2 * i + 1]) for i in range(rank))[::-1]
+        else:
+            raise args.context.fail(args.node, f"{args.name}: padding must be an integer >= 0 or {2 * rank} of them, got {value!r}", field="padding")
+        return {"rank": rank, "pads": pairs}
+
+    return normalise
+
+
 _ACTIVATIONS_BOTH = ("ReLU", "Softmax", "LeakyReLU", "ELU")
-_KERAS_ACTIVATIONS = _ACTIVATIONS_BOTH + ("Activation", "ThresholdedReLU")
+_KERAS_ACTIVATIONS = _ACTIVATIONS_BOTH + ("Activation", "ThresholdedReLU", "Identity", "Masking")
 _TORCH_ACTIVATIONS = _ACTIVATIONS_BOTH + ("Tanh", "Sigmoid", "LogSoftmax", "GELU", "SiLU", "Identity", "Hardtanh", "Softplus", "Mish", "ReLU6", "SELU", "CELU", "Hardswish", "Hardsigmoid", "Softsign", "Tanhshrink")
 
+# name -> (kind, positional parameters when the signature table lacks the class, normaliser)
 KERAS_LAYERS: dict[str, tuple[str, tuple[str, ...], Normaliser]] = {
     "Dense": ("dense", ("units", "activation", "use_bias"), _k_dense),
     "Embedding": ("embedding", ("input_dim", "output_dim"), _k_embedding),
     "SimpleRNN": ("rnn", ("units", "activation", "use_bias"), _k_recurrent),
     "LSTM": ("lstm", ("units", "activation", "recurrent_activation", "use_bias"), _k_recurrent),
     "GRU": ("gru", ("units", "activation", "recurrent_activation", "use_bias"), _k_recurrent),
-    "Conv1D": ("conv", ("filters", "kernel_size", "strides", "padding", "data_format", "dilation_rate", "groups", "activation", "use_bias"), _k_conv(1)),
-    "Conv2D": ("conv", ("filters", "kernel_size", "strides", "padding", "data_format", "dilation_rate", "groups", "activation", "use_bias"), _k_conv(2)),
     "BatchNormalization": ("batchnorm", ("axis", "momentum", "epsilon", "center", "scale"), _k_batchnorm),
     "LayerNormalization": ("layernorm", ("axis", "epsilon", "center", "scale"), _k_layernorm),
+    "GroupNormalization": ("groupnorm", ("groups", "axis", "epsilon", "center", "scale"), _k_groupnorm),
     "Flatten": ("flatten", ("data_format",), _k_plain),
     "Reshape": ("reshape", ("target_shape",), _k_reshape),
+    "Permute": ("permute", ("dims",), _k_permute),
+    "RepeatVector": ("repeat", ("n",), _k_repeat),
     "Input": ("input", ("shape", "batch_size", "name", "dtype"), _k_input),
     "InputLayer": ("input", ("input_shape", "batch_size", "dtype"), _k_input),
     "Dropout": ("dropout", ("rate", "noise_shape", "seed"), _k_plain),
     "SpatialDropout1D": ("dropout", ("rate",), _k_plain),
     "SpatialDropout2D": ("dropout", ("rate", "data_format"), _k_plain),
+    "SpatialDropout3D": ("dropout", ("rate", "data_format"), _k_plain),
     "GaussianNoise": ("dropout", ("stddev",), _k_plain),
     "GaussianDropout": ("dropout", ("rate",), _k_plain),
     "AlphaDropout": ("dropout", ("rate",), _k_plain),
+    "MultiHeadAttention": ("attention", ("num_heads", "key_dim", "value_dim"), _k_mha),
+    "Attention": ("dot_attention", ("use_scale", "score_mode"), _k_dot_attention(False)),
+    "AdditiveAttention": ("dot_attention", ("use_scale",), _k_dot_attention(True)),
+    "Add": ("merge", (), _k_merge("add")),
+    "Subtract": ("merge", (), _k_merge("subtract")),
+    "Multiply": ("merge", (), _k_merge("multiply")),
+    "Average": ("merge", (), _k_merge("average")),
+    "Maximum": ("merge", (), _k_merge("maximum")),
+    "Minimum": ("merge", (), _k_merge("minimum")),
+    "Concatenate": ("merge", ("axis",), _k_merge("concat")),
 }
 for _name in _KERAS_ACTIVATIONS:
     KERAS_LAYERS[_name] = ("activation", ("activation",) if _name == "Activation" else (), _k_plain)
-for _rank in (1, 2):
+for _rank in (1, 2, 3):
+    KERAS_LAYERS[f"Conv{_rank}D"] = ("conv", ("filters", "kernel_size", "strides", "padding", "data_format", "dilation_rate", "groups", "activation", "use_bias"), _k_conv(_rank))
+    KERAS_LAYERS[f"Conv{_rank}DTranspose"] = ("conv_transpose", ("filters", "kernel_size", "strides", "padding"), _k_conv_transpose(_rank))
+    KERAS_LAYERS[f"UpSampling{_rank}D"] = ("upsample", ("size",), _k_upsample(_rank))
+    KERAS_LAYERS[f"ZeroPadding{_rank}D"] = ("zeropad", ("padding",), _k_pad(_rank, "padding", 1))
+    KERAS_LAYERS[f"Cropping{_rank}D"] = ("crop", ("cropping",), _k_pad(_rank, "cropping", 1 if _rank == 1 else 0))
+    if _rank < 3:
+        KERAS_LAYERS[f"DepthwiseConv{_rank}D"] = ("depthwise_conv", ("kernel_size", "strides", "padding"), _k_depthwise(_rank, False))
+        KERAS_LAYERS[f"SeparableConv{_rank}D"] = ("separable_conv", ("filters", "kernel_size", "strides", "padding"), _k_depthwise(_rank, True))
     for _op, _names in (("max", ("MaxPooling", "MaxPool")), ("avg", ("AveragePooling", "AvgPool"))):
         for _base in _names:
             KERAS_LAYERS[f"{_base}{_rank}D"] = ("pool", ("pool_size", "strides", "padding", "data_format"), _k_pool(_op, _rank))
@@ -736,27 +1149,52 @@ TORCH_LAYERS: dict[str, tuple[str, tuple[str, ...], Normaliser]] = {
     "RNN": ("rnn", ("input_size", "hidden_size", "num_layers", "nonlinearity", "bias", "batch_first", "dropout", "bidirectional"), _t_recurrent),
     "LSTM": ("lstm", ("input_size", "hidden_size", "num_layers", "bias", "batch_first", "dropout", "bidirectional", "proj_size"), _t_recurrent),
     "GRU": ("gru", ("input_size", "hidden_size", "num_layers", "bias", "batch_first", "dropout", "bidirectional"), _t_recurrent),
-    "Conv1d": ("conv", ("in_channels", "out_channels", "kernel_size", "stride", "padding", "dilation", "groups", "bias", "padding_mode"), _t_conv(1)),
-    "Conv2d": ("conv", ("in_channels", "out_channels", "kernel_size", "stride", "padding", "dilation", "groups", "bias", "padding_mode"), _t_conv(2)),
-    "BatchNorm1d": ("batchnorm", ("num_features", "eps", "momentum", "affine", "track_running_stats"), _t_batchnorm),
-    "BatchNorm2d": ("batchnorm", ("num_features", "eps", "momentum", "affine", "track_running_stats"), _t_batchnorm),
     "LayerNorm": ("layernorm", ("normalized_shape", "eps", "elementwise_affine", "bias"), _t_layernorm),
+    "GroupNorm": ("groupnorm", ("num_groups", "num_channels", "eps", "affine"), _t_groupnorm),
     "Flatten": ("flatten", ("start_dim", "end_dim"), _t_flatten),
     "Dropout": ("dropout", ("p", "inplace"), _t_plain),
     "Dropout1d": ("dropout", ("p", "inplace"), _t_plain),
     "Dropout2d": ("dropout", ("p", "inplace"), _t_plain),
+    "Dropout3d": ("dropout", ("p", "inplace"), _t_plain),
     "AlphaDropout": ("dropout", ("p", "inplace"), _t_plain),
+    "MultiheadAttention": ("attention", ("embed_dim", "num_heads"), _t_mha),
+    "TransformerEncoderLayer": ("transformer_encoder", ("d_model", "nhead", "dim_feedforward"), _t_transformer_layer),
+    "TransformerDecoderLayer": ("transformer_decoder", ("d_model", "nhead", "dim_feedforward"), _t_transformer_layer),
+    "Transformer": ("transformer", ("d_model", "nhead", "num_encoder_layers", "num_decoder_layers", "dim_feedforward"), _t_transformer),
+    "Upsample": ("upsample", ("size", "scale_factor", "mode"), _t_upsample),
 }
 for _name in _TORCH_ACTIVATIONS:
     TORCH_LAYERS[_name] = ("activation", ("dim",) if "Softmax" in _name else ("arg0", "arg1", "arg2"), _t_plain)
-for _rank in (1, 2):
+for _rank in (1, 2, 3):
+    TORCH_LAYERS[f"Conv{_rank}d"] = ("conv", ("in_channels", "out_channels", "kernel_size", "stride", "padding", "dilation", "groups", "bias", "padding_mode"), _t_conv(_rank))
+    TORCH_LAYERS[f"ConvTranspose{_rank}d"] = ("conv_transpose", ("in_channels", "out_channels", "kernel_size", "stride", "padding"), _t_conv_transpose(_rank))
+    TORCH_LAYERS[f"BatchNorm{_rank}d"] = ("batchnorm", ("num_features", "eps", "momentum", "affine", "track_running_stats"), _t_batchnorm)
+    TORCH_LAYERS[f"InstanceNorm{_rank}d"] = ("batchnorm", ("num_features", "eps", "momentum", "affine", "track_running_stats"), _t_instancenorm)
+    TORCH_LAYERS[f"ZeroPad{_rank}d"] = ("zeropad", ("padding",), _t_zeropad(_rank))
     TORCH_LAYERS[f"MaxPool{_rank}d"] = ("pool", ("kernel_size", "stride", "padding", "dilation", "return_indices", "ceil_mode"), _t_pool("max", _rank))
     TORCH_LAYERS[f"AvgPool{_rank}d"] = ("pool", ("kernel_size", "stride", "padding", "ceil_mode", "count_include_pad", "divisor_override"), _t_pool("avg", _rank))
     TORCH_LAYERS[f"AdaptiveAvgPool{_rank}d"] = ("adaptive_pool", ("output_size",), _t_adaptive("avg", _rank))
     TORCH_LAYERS[f"AdaptiveMaxPool{_rank}d"] = ("adaptive_pool", ("output_size", "return_indices"), _t_adaptive("max", _rank))
 
-_KERAS_ONLY = (frozenset(KERAS_LAYERS) | {"Bidirectional"}) - frozenset(TORCH_LAYERS)
+_WRAPPERS = frozenset({"Bidirectional", "TimeDistributed"})  # Keras wrappers around a layer written in place
+_MODULE_BASES = frozenset({"Module", "Layer", "Model"})  # nn.Module, keras.layers.Layer, keras.Model
+_KERAS_ONLY = (frozenset(KERAS_LAYERS) | _WRAPPERS) - frozenset(TORCH_LAYERS)
 _TORCH_ONLY = frozenset(TORCH_LAYERS) - frozenset(KERAS_LAYERS)
+
+
+def _time_distributed(node: ast.Call, name: str, context: _Context) -> Layer:
+    """``TimeDistributed(Dense(8))``: the inner layer applied to every step; its weights once."""
+    inner_node = node.args[0] if node.args else next((k.value for k in node.keywords if k.arg == "layer"), None)
+    if not isinstance(inner_node, ast.Call) or _dotted(inner_node.func) is None:
+        raise context.fail(node, f"{name} needs a layer written in place, e.g. TimeDistributed(Dense(8))", field="layer")
+    inner_prefix, _, inner_name = _dotted(inner_node.func).rpartition(".")
+    inner = _build_layer(inner_node, inner_prefix, inner_name, context)
+    options = dict(inner.options)
+    options["time_distributed"] = True
+    outer_shape = _literal(next((k.value for k in node.keywords if k.arg == "input_shape"), ast.Constant(None)), context)
+    if isinstance(outer_shape, tuple):
+        options["input_shape"] = outer_shape
+    return Layer(inner.kind, f"{name}({inner.name})", inner.dialect, tuple(options.items()), node.lineno, _snippet(node), inner.problems)
 
 
 def _bidirectional(node: ast.Call, name: str, context: _Context) -> Layer:
