@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from handnets.threshold.network import Bits, Step, ThresholdRNN
-from handnets.threshold.reference import BinaryAddition, MealyMachine
+from handnets.threshold.reference import MealyMachine
+from handnets.threshold.tasks import Task, as_task
 
 __all__ = [
     "Counterexample",
@@ -140,30 +141,17 @@ def prove(
     >>> proof.correct, len(proof.reachable), proof.margin
     (True, 4, Fraction(1, 2))
     """
-    machine = machine or BinaryAddition()
+    machine = as_task(machine)
     explored = exploration if exploration is not None else explore(network, machine, max_states=max_states)
-    best: tuple[int, int, int] | None = None  # (length, first wrong step, discovery order)
-    best_at = None
-    transitions = 0
-    for state, row in explored.table.items():
-        d = explored.depth[state]
-        for x, (_, ok) in row.items():
-            transitions += 1
-            if not ok:
-                # a wrong output at step d + 1; a valid input must still end with the padding symbol
-                length = d + 1 if x == machine.padding else d + 2
-                candidate = (length, d + 1, transitions)
-                if best is None or candidate < best:
-                    best, best_at = candidate, (state, x)
-    if not explored.complete and best is not None and best[0] > explored.frontier + 1:
-        # states left unsearched sit at depth >= frontier: one of them may fail sooner
-        best = best_at = None
+    transitions = sum(len(row) for row in explored.table.values())
+    found = _shortest_wrong(explored, machine)
+    if found is not None and not explored.complete and len(found) > explored.frontier + 1:
+        # states left unsearched sit at depth >= frontier: a word through one has more than frontier steps
+        found = None
     depth = explored.depth
     reachable = tuple(dict.fromkeys([network.h0, *(h for h, _ in depth)]))
     margin, tight = explored.margin, explored.tight
-    counterexample = None
-    if best_at is not None:
-        counterexample = _counterexample(network, machine, _path(explored.parent, best_at[0]) + [best_at[1]])
+    counterexample = None if found is None else _counterexample(network, machine, found)
     return Proof(
         network=network,
         machine=machine.name,
@@ -188,17 +176,71 @@ def _check_sizes(network: ThresholdRNN, machine: MealyMachine) -> None:
         )
 
 
-def _path(parent, state) -> list[Symbol]:
-    word: list[Symbol] = []
-    while state in parent:
-        state, x = parent[state]
+def _shortest_wrong(explored: Exploration, task: Task) -> list[Symbol] | None:
+    """A shortest valid word with a wrong output, or None: breadth-first over (product state, validity state).
+
+    A word through a wrong transition (s, x) is at least the shortest way to reach s (in validity
+    state v), one step, then the fewest steps from v's successor to a valid end; the suffix needs no
+    product state, since after the wrong output any valid completion will do.
+    """
+    to_end = _steps_to_valid_end(task)
+    start = (next(iter(explored.depth)), task.valid_start)
+    parent: dict = {start: None}
+    queue = deque([start])
+    best: tuple[int, int, tuple, Symbol] | None = None  # (length, wrong step, state, symbol)
+    depth = {start: 0}
+    while queue:
+        pair = queue.popleft()
+        s, v = pair
+        row = explored.table.get(s)
+        if row is None:
+            continue
+        d = depth[pair]
+        if best is not None and d + 1 > best[0]:
+            break
+        for x, (nxt, ok) in row.items():
+            v_next = task.validity[v][x]
+            if not ok:
+                length = d + 1 + to_end[v_next]
+                if best is None or (length, d + 1) < best[:2]:
+                    best = (length, d + 1, pair, x)
+            if (nxt, v_next) not in depth:
+                depth[(nxt, v_next)] = d + 1
+                parent[(nxt, v_next)] = (pair, x)
+                queue.append((nxt, v_next))
+    if best is None:
+        return None
+    word: list[Symbol] = [best[3]]
+    pair = best[2]
+    while parent[pair] is not None:
+        pair, x = parent[pair]
         word.append(x)
-    return word[::-1]
+    word.reverse()
+    v = task.valid_start
+    for x in word:
+        v = task.validity[v][x]
+    while v not in task.accepting:  # the fewest steps to a valid end, greedily along to_end
+        x = min(task.alphabet, key=lambda y: (to_end[task.validity[v][y]], y != task.padding))
+        word.append(x)
+        v = task.validity[v][x]
+    return word
 
 
-def _counterexample(network: ThresholdRNN, machine: MealyMachine, word: list[Symbol]) -> Counterexample:
-    if word[-1] != machine.padding:
-        word.append(machine.padding)  # a valid input ends with padding; the error has already happened
+def _steps_to_valid_end(task: Task) -> dict:
+    """For each validity state, the fewest symbols that lead to an accepting state."""
+    dist = {v: 0 for v in task.accepting}
+    changed = True
+    while changed:
+        changed = False
+        for v, row in task.validity.items():
+            best = min((dist[w] + 1 for w in row.values() if w in dist), default=None)
+            if best is not None and (v not in dist or best < dist[v]):
+                dist[v] = best
+                changed = True
+    return dist
+
+
+def _counterexample(network: ThresholdRNN, machine: Task, word: list[Symbol]) -> Counterexample:
     run, expected = run_with_reference(network, word, machine)
     got = tuple(s.y for s in run)
     first = next(t for t, (e, g) in enumerate(zip(expected, got), start=1) if e != g)
@@ -245,41 +287,31 @@ def digit_accuracy(
     >>> digit_accuracy(classic_adder(), 3)[-1]
     LengthAccuracy(length=3, pairs=16, wrong_pairs=0, digits=48, right_digits=48)
     """
-    machine = machine or BinaryAddition()
+    machine = as_task(machine)
     explored = exploration if exploration is not None else explore(network, machine, max_states=max_states)
-    table = explored.table
-    start = (network.h0, machine.initial)
-    symbols = len(machine.alphabet)
-    free: dict = {start: 1}  # N_t[s]: inputs of length t (any symbols) that reach s
-    right: dict = {start: 1}  # A_t[s]: those that reach s with every output right so far
-    running = 0  # sum over t < n of C_t * symbols**(n-1-t), C_t = right outputs at step t over all words
+    table, validity, accepting = explored.table, machine.validity, machine.accepting
+    # per (product state, validity state), over the words of the current length that reach it:
+    # how many (N), how many with every output right so far (R), their right outputs summed (D)
+    counts: dict = {((network.h0, machine.initial), machine.valid_start): (1, 1, 0)}
     work = 0
     results = []
     for n in range(1, max_len + 1):
-        work += symbols * (len(free) + len(right))
-        if work > _ACCURACY_WORK or any(s not in table for s in free):
+        work += len(machine.alphabet) * len(counts)
+        if work > _ACCURACY_WORK or any(s not in table for s, _ in counts):
             break  # beyond the searched part, or beyond the budget: the lengths so far are exact
-        # length n = any word of length n-1, then the padding symbol
-        pad_right = sum(count for s, count in right.items() if table[s][machine.padding][1])
-        pad_free = sum(count for s, count in free.items() if table[s][machine.padding][1])
-        pairs = symbols ** (n - 1)
-        results.append(
-            LengthAccuracy(length=n, pairs=pairs, wrong_pairs=pairs - pad_right, digits=n * pairs, right_digits=running + pad_free)
-        )
-        step_right = 0
-        next_free: dict = {}
-        next_right: dict = {}
-        for s, count in free.items():
-            for nxt, ok in table[s].values():
-                next_free[nxt] = next_free.get(nxt, 0) + count
-                if ok:
-                    step_right += count
-        for s, count in right.items():
-            for nxt, ok in table[s].values():
-                if ok:
-                    next_right[nxt] = next_right.get(nxt, 0) + count
-        running = running * symbols + step_right
-        free, right = next_free, next_right
+        following: dict = {}
+        for (s, v), (N, R, D) in counts.items():
+            row, v_row = table[s], validity[v]
+            for x, (nxt, ok) in row.items():
+                key = (nxt, v_row[x])
+                n0, r0, d0 = following.get(key, (0, 0, 0))
+                following[key] = (n0 + N, r0 + (R if ok else 0), d0 + D + (N if ok else 0))
+        counts = following
+        valid = right = digits = 0
+        for (_, v), (N, R, D) in counts.items():
+            if v in accepting:
+                valid, right, digits = valid + N, right + R, digits + D
+        results.append(LengthAccuracy(length=n, pairs=valid, wrong_pairs=valid - right, digits=n * valid, right_digits=digits))
     return tuple(results)
 
 
@@ -305,7 +337,7 @@ def explore(network: ThresholdRNN, machine: MealyMachine | None = None, *, max_s
     >>> explored.complete, len(explored.depth), explored.margin
     (True, 4, Fraction(1, 2))
     """
-    machine = machine or BinaryAddition()
+    machine = as_task(machine)
     if max_states < MIN_STATES:
         raise ValueError(f"max_states must be at least {MIN_STATES}, got {max_states}")
     _check_sizes(network, machine)
@@ -412,7 +444,7 @@ def _scaled(row: list[Fraction]) -> tuple[list[int], int]:
 
 def run_with_reference(network: ThresholdRNN, word: Sequence[Symbol], machine: MealyMachine | None = None):
     """The network's run over ``word`` next to the reference outputs: (steps, expected outputs)."""
-    machine = machine or BinaryAddition()
+    machine = as_task(machine)
     run = network.run(word)
     q = machine.initial
     expected = []
