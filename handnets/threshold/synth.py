@@ -415,7 +415,7 @@ def synthesise(task: Task, *, units: int | None = None, max_units: int = 8, time
             attempts.append(SizeAttempt(k, "found", f"{tried} encodings tried; best margin {best[1].margin}", True, tried))
             found = best
             break
-        why = ", ".join(f"{what} not computable in {count}" for what, count in sorted(failures.items(), key=lambda i: -i[1])[:3])
+        why = ", ".join(f"{what} impossible in {count}" for what, count in sorted(failures.items(), key=lambda i: -i[1])[:3])
         if stopped:
             attempts.append(SizeAttempt(k, "none found", f"search stopped after {tried} encodings ({why})", False, tried))
         elif exhaustive and problem.certified:
