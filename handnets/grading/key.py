@@ -74,7 +74,7 @@ _OPTION_KEYS = {
     "expression": {"points", "timeout"},
     "matrix": {"partial"},
     "shape": set(),
-    "adder": {"max_len", "require_margin", "margin_credit"},
+    "adder": {"max_len", "require_margin", "margin_credit", "repair_hint"},
     "big_o": set(),
     "choice": {"choices"},
     "text": set(),
@@ -95,6 +95,7 @@ class Options:
     max_len: int = 8  # adder: enumerate lengths 1..max_len next to the proof
     require_margin: bool = True  # adder: a design whose verdict hangs on step(0) gets margin_credit
     margin_credit: Fraction = Fraction(1, 2)
+    repair_hint: bool = True  # adder: a wrong design's feedback names its smallest repair (at most two edits)
 
 
 @dataclass(frozen=True, slots=True)
@@ -409,7 +410,7 @@ def _options(raw: Any, kind: str, source: str, where: str) -> Options:
         for name in ("abs_tol", "rel_tol", "margin_credit"):
             if name in raw:
                 values[name] = to_fraction(raw[name], field=name)
-        for name in ("arithmetic", "partial", "require_margin"):
+        for name in ("arithmetic", "partial", "require_margin", "repair_hint"):
             if name in raw:
                 if not isinstance(raw[name], bool):
                     raise InvalidKey("expected true or false", field=name)

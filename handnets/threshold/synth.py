@@ -291,8 +291,9 @@ def _conflict_free(points: np.ndarray, targets: np.ndarray) -> bool:
     return True
 
 
-def _design(problem: _Problem, blocks: list[list], codes: list[tuple[int, ...]], k: int):
-    """The design for one partition and encoding, or (None, why) when a unit cannot be computed."""
+def _design(problem: _Problem, blocks: list[list], codes: list[tuple[int, ...]], k: int, start: tuple[int, ...] | None = None):
+    """The design for one partition and encoding, or (None, why) when a unit cannot be computed.
+    ``start`` is h0's code when it is not a block's (the start state is never re-entered)."""
     task = problem.task
     block_of = {t: i for i, block in enumerate(blocks) for t in block}
     next_state = [problem.table[b[0][0]][b[0][1]][0] for b in blocks]
@@ -300,6 +301,9 @@ def _design(problem: _Problem, blocks: list[list], codes: list[tuple[int, ...]],
     sources = list(range(len(blocks)))
     start_code = next((codes[i] for i in sources if next_state[i] == problem.start), None)
     source_codes = [(codes[i], next_state[i]) for i in sources]
+    if start_code is None and start is not None:
+        start_code = start
+        source_codes.append((start_code, problem.start))
     if start_code is None:  # the start state is never re-entered: h0 needs a code of its own
         spare = [c for c in itertools.product((0, 1), repeat=k) if c not in codes]
         if not spare:
@@ -360,6 +364,11 @@ def _score(network: ThresholdRNN, proof: Proof) -> tuple:
 def _search_size(problem: _Problem, k: int, exhaustive: bool, deadline: float):
     """Every partition (coarsest first) and encoding with k units, within the budget: (best, tried, failures, stopped)."""
     best, tried, failures, stopped = None, 0, {}, False
+    one_hot = _one_hot(problem, k)
+    if one_hot is not None:  # always right, weights in {-1, 0, 1}: an upper bound on the units needed
+        proof = prove(one_hot, problem.task)
+        if proof.correct:
+            best = (one_hot, proof)
     for blocks in problem.partitions(2**k):
         for codes in _encodings(len(blocks), k, exhaustive):
             if tried >= _BUDGET_ENCODINGS or time.monotonic() > deadline:
@@ -381,6 +390,45 @@ def _search_size(problem: _Problem, k: int, exhaustive: bool, deadline: float):
     return best, tried, failures, stopped
 
 
+def one_hot_units(problem: _Problem) -> int:
+    """Units of the one-hot design: one per transition (q, x), plus one for h0 if the start is never re-entered."""
+    entered = any(nxt == problem.start for q in problem.states for nxt, _ in problem.table[q].values())
+    return len(problem.transitions) + (0 if entered else 1)
+
+
+def _one_hot(problem: _Problem, k: int) -> ThresholdRNN | None:
+    """One unit per transition (q, x), written down directly: it fires iff the previous step entered q
+    (exactly one unit is on, so the units entering q sum to 0 or 1) and x is read (+1 for each input
+    that should be 1, -1 for each that should be 0, reaching |x| only on x itself): z = that sum
+    plus the input term minus |x| - 1/2, so |z| >= 1/2. An output fires iff the unit that is on
+    writes 1. If the start state is never re-entered, one more unit holds h0 and never fires again."""
+    need = one_hot_units(problem)
+    if k < need:
+        return None
+    transitions = problem.transitions
+    entered = [problem.table[q][x][0] for q, x in transitions]
+    start_unit = need > len(transitions)
+    W_xh, W_hh, b_h = [], [], []
+    for q, x in transitions:
+        W_xh.append([1 if bit else -1 for bit in x])
+        row = [int(nxt == q) for nxt in entered] + ([int(q == problem.start)] if start_unit else [])
+        W_hh.append(row + [0] * (k - len(row)))
+        b_h.append(-Fraction(2 * sum(x) + 1, 2))
+    for _ in range(k - len(transitions)):  # the start unit and any spare units: never fire after h0
+        W_xh.append([0] * problem.task.inputs)
+        W_hh.append([0] * k)
+        b_h.append(Fraction(-1, 2))
+    outputs = [problem.table[q][x][1] for q, x in transitions]
+    W_hy = [[y[o] for y in outputs] + [0] * (k - len(transitions)) for o in range(problem.task.outputs)]
+    b_y = [Fraction(-1, 2)] * problem.task.outputs
+    if start_unit:
+        h0 = [int(j == len(transitions)) for j in range(k)]
+    else:
+        first = entered.index(problem.start)
+        h0 = [int(j == first) for j in range(k)]
+    return ThresholdRNN.from_rows(W_xh=W_xh, W_hh=W_hh, b_h=b_h, W_hy=W_hy, b_y=b_y, h0=h0)
+
+
 def synthesise(task: Task, *, units: int | None = None, max_units: int = 8, time_limit: float = 20.0) -> Synthesis:
     """The design with the fewest hidden units found (or exactly ``units``), best margin, proved.
 
@@ -395,20 +443,24 @@ def synthesise(task: Task, *, units: int | None = None, max_units: int = 8, time
         raise InvalidRequest(f"the most hidden units must be between 1 and {MAX_UNITS}, got {max_units}", field="max_units")
     problem = _Problem(task)
     classes = len(problem.labels)
-    bound = max(1, math.ceil(math.log2(classes))) if classes > 1 else 1
+    one_hot = one_hot_units(problem)
     deadline = time.monotonic() + time_limit
     attempts: list[SizeAttempt] = []
-    sizes = [units] if units is not None else list(range(1, max_units + 1))
+    sizes = [units] if units is not None else list(range(1, min(MAX_UNITS, max(max_units, one_hot)) + 1))
     found: tuple | None = None
     for k in sizes:
         if 2**k < classes:
             attempts.append(SizeAttempt(k, "impossible", f"{2**k} codes for {classes} classes (counting)", True))
             continue
+        if time.monotonic() > deadline and k < one_hot:
+            attempts.append(SizeAttempt(k, "not searched", "the time limit was spent on fewer units", False))
+            continue
         exhaustive = 2**k == classes
+        size_deadline = min(deadline, time.monotonic() + time_limit / 4)
         # first small integer weights only; then, if nothing was found, the LP and its certificates
         for exact in (False, True):
             problem.exact_failures = exact
-            best, tried, failures, stopped = _search_size(problem, k, exhaustive, deadline)
+            best, tried, failures, stopped = _search_size(problem, k, exhaustive, size_deadline)
             if best is not None or stopped:
                 break
         if best is not None:
