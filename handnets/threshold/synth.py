@@ -474,7 +474,7 @@ def synthesise(task: Task, *, units: int | None = None, max_units: int = 8, time
             attempts.append(SizeAttempt(k, "impossible", f"all {tried} assignments of the {classes} codes fail, "
                                         f"each with a checked certificate ({why})", True, tried))
         else:
-            what = "the searched partitions and encodings" if not exhaustive else "encodings (some failures not certified)"
-            attempts.append(SizeAttempt(k, "none found", f"{tried} {what} fail ({why})", False, tried))
+            what = "(a design may code more finely than searched)" if not exhaustive else "(some failures lack a checked certificate)"
+            attempts.append(SizeAttempt(k, "none found", f"none of {tried} encodings works {what}: {why}", False, tried))
     network, proof = found if found is not None else (None, None)
     return Synthesis(task=task, network=network, proof=proof, attempts=tuple(attempts), classes=classes, states=len(problem.states))
