@@ -9,10 +9,9 @@ from __future__ import annotations
 import argparse
 import json
 
-from rich.console import Console
+from typing import TYPE_CHECKING
 
 from handnets.cli._commands import HELP
-from handnets.cli._progress import progress_bar
 from handnets.errors import InputError, InvalidRequest, UsageError
 from handnets.safeio import display_name
 from handnets.threshold.check import DEFAULT_MAX_LEN, check_task, trace_task
@@ -22,6 +21,9 @@ from handnets.threshold.network import ThresholdRNN
 from handnets.threshold.prove import MAX_STATES, MAX_STATES_LIMIT, MIN_STATES, digit_accuracy
 from handnets.threshold.tasks import Task, builtin_task, resolve_task
 from handnets.threshold.weights import load_weights
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 __all__ = ["register"]
 
@@ -99,29 +101,36 @@ def _flags(exc: InvalidRequest) -> UsageError:
 
 def run_check(args: argparse.Namespace, out: Console) -> int:
     _check_limits(args)
-    from handnets.render.adder import adder_json, render_check
-
     if len(args.files) > 1:
         return _check_many(args, out)
     task = task_of(args)
     network = _network(args.files[0] if args.files else None, args.threshold, task)
     symbols = len(task.alphabet)
     total = sum(symbols**t for t in range(0, args.max_len - task.padding_steps + 1))
-    with progress_bar(out, "enumerating", total, enabled=not args.json, minimum=_PROGRESS_FROM) as progress:
+    if args.json:  # no progress bar and no rich tables: neither is imported
+        from handnets.render.threshold_json import adder_json
+
+        try:
+            result = check_task(network, task, max_len=args.max_len, max_states=args.max_states)
+        except InvalidRequest as exc:
+            raise _flags(exc) from None
+        out.file.write(json.dumps(adder_json(result)) + "\n")
+        return 0 if result.correct and result.methods_agree else 1
+    from handnets.cli._progress import progress_bar
+    from handnets.render.adder import render_check
+
+    with progress_bar(out, "enumerating", total, minimum=_PROGRESS_FROM) as progress:
         try:
             result = check_task(network, task, max_len=args.max_len, progress=progress, max_states=args.max_states)
         except InvalidRequest as exc:
             raise _flags(exc) from None
-    if args.json:
-        out.file.write(json.dumps(adder_json(result)) + "\n")
-    else:
-        out.print(render_check(result))
+    out.print(render_check(result))
     return 0 if result.correct and result.methods_agree else 1
 
 
 def _check_many(args: argparse.Namespace, out: Console) -> int:
     """A grader's pass over many students' weight files: one verdict each, a bad file never stops the rest."""
-    from handnets.render.adder import adder_json, render_many
+    from handnets.render.threshold_json import adder_json
 
     results = []
     task = task_of(args)
@@ -144,6 +153,8 @@ def _check_many(args: argparse.Namespace, out: Console) -> int:
             payload = {"file": path, "error": error} if result is None else {"file": path, **adder_json(result)}
             out.file.write(json.dumps(payload) + "\n")
     else:
+        from handnets.render.adder import render_many
+
         out.print(render_many(results))
     if any(result is None for _, result, _ in results):
         return 2
@@ -161,7 +172,7 @@ def _integer(text: str, name: str) -> int:
 
 
 def run_trace(args: argparse.Namespace, out: Console) -> int:
-    from handnets.render.adder import render_trace, trace_json
+    from handnets.render.threshold_json import trace_json
 
     task = task_of(args)
     n = task.inputs
@@ -178,13 +189,15 @@ def run_trace(args: argparse.Namespace, out: Console) -> int:
     if args.json:
         out.file.write(json.dumps(trace_json(trace)) + "\n")
     else:
+        from handnets.render.adder import render_trace
+
         out.print(render_trace(trace))
     return 0 if trace.correct else 1
 
 
 def run_accuracy(args: argparse.Namespace, out: Console) -> int:
     _check_limits(args, _MAX_ACCURACY_LEN)
-    from handnets.render.adder import accuracy_json, render_accuracy
+    from handnets.render.threshold_json import accuracy_json
 
     task = task_of(args)
     accuracy = digit_accuracy(_network(args.file, args.threshold, task), args.max_len, task, max_states=args.max_states)
@@ -199,6 +212,8 @@ def run_accuracy(args: argparse.Namespace, out: Console) -> int:
             payload["note"] = note
         out.file.write(json.dumps(payload) + "\n")
     else:
+        from handnets.render.adder import render_accuracy
+
         out.print(render_accuracy(accuracy))
         if short:
             out.print(note, markup=False)

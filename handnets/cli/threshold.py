@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from rich.console import Console
+from typing import TYPE_CHECKING
 
 from handnets.cli import adder as _adder
 from handnets.cli._commands import HELP
@@ -17,6 +17,9 @@ from handnets.safeio import display_name
 from handnets.threshold.check import DEFAULT_MAX_LEN
 from handnets.threshold.prove import MAX_STATES
 from handnets.threshold.weights import load_weights
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 __all__ = ["register"]
 
@@ -77,7 +80,7 @@ def register(subparsers) -> None:
 
 def run_synth(args: argparse.Namespace, out: Console) -> int:
     from handnets.outdir import write_file
-    from handnets.render.threshold import render_synthesis, synthesis_json, weights_toml
+    from handnets.render.threshold_json import synthesis_json, weights_toml
     from handnets.threshold.synth import synthesise
 
     task = _adder.task_of(args)
@@ -96,6 +99,8 @@ def run_synth(args: argparse.Namespace, out: Console) -> int:
     if args.json:
         out.file.write(json.dumps(synthesis_json(result)) + "\n")
     else:
+        from handnets.render.threshold import render_synthesis
+
         out.print(render_synthesis(result))
         if result.found and args.output:
             out.print(f"wrote {display_name(args.output)}", markup=False)
@@ -103,7 +108,7 @@ def run_synth(args: argparse.Namespace, out: Console) -> int:
 
 
 def run_repair(args: argparse.Namespace, out: Console) -> int:
-    from handnets.render.threshold import render_repair, repair_json
+    from handnets.render.threshold_json import repair_json
     from handnets.threshold.repair import MAX_EDITS, repair
 
     if not 0 <= args.max_edits <= MAX_EDITS:
@@ -119,6 +124,8 @@ def run_repair(args: argparse.Namespace, out: Console) -> int:
     if args.json:
         out.file.write(json.dumps(repair_json(result)) + "\n")
     else:
+        from handnets.render.threshold import render_repair
+
         out.print(render_repair(result))
     return 0 if result.already_correct or result.found else 1
 

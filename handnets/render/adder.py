@@ -13,6 +13,7 @@ from rich.text import Text
 from handnets.exact import format_fraction
 from handnets.render.checks import render_checks
 from handnets.render.text import clean
+from handnets.render.threshold_json import _names, accuracy_json, adder_json, trace_json
 from handnets.threshold.check import TaskCheck, Trace
 from handnets.threshold.network import ThresholdRNN
 from handnets.threshold.prove import Counterexample, Proof
@@ -47,11 +48,6 @@ def _bits(bits) -> str:
 def _states(states, most: int = 16) -> str:
     shown = ", ".join(_bits(h) for h in states[:most])
     return shown if len(states) <= most else f"{shown} and {len(states) - most:,} more"
-
-
-def _names(task: Task | None, inputs: int) -> tuple[str, ...]:
-    names = task.operand_names if task is not None and task.operand_names else ()
-    return names if len(names) == inputs else tuple(f"x{i + 1}" for i in range(inputs))
 
 
 def render_network(network: ThresholdRNN, task: Task | None = None) -> Table:
@@ -241,91 +237,6 @@ def render_trace(trace: Trace) -> Group:
     verdict.append(f"produced {trace.produced}, expected {trace.wanted}: ")
     verdict.append("right" if trace.correct else "WRONG", style="bold green" if trace.correct else "bold red")
     return Group(table, verdict)
-
-
-def _counterexample_json(cx: Counterexample | None, task: Task) -> dict[str, Any] | None:
-    if cx is None:
-        return None
-    names = _names(task, len(cx.word[0]))
-    payload: dict[str, Any] = {name: value for name, value in zip(names, cx.operands)}
-    payload.update({f"{name}_bits": cx.bits(i) for i, name in enumerate(names)})
-    one = len(cx.expected[0]) == 1  # one output: plain bits, as the adder always wrote them
-    payload.update({
-        "steps": cx.steps,
-        "step": cx.step,
-        "expected": [e[0] if one else list(e) for e in cx.expected],
-        "got": [g[0] if one else list(g) for g in cx.got],
-        "hidden": [list(h) for h in cx.hidden],
-    })
-    return payload
-
-
-def adder_json(result: TaskCheck) -> dict[str, Any]:
-    """The ``handnets threshold check --json`` object (``adder check`` writes the same, without the task)."""
-    proof, task = result.proof, result.task
-    words, differ = result.definition
-    return {
-        "task": task.name,
-        "convention": task.convention,
-        "correct": proof.correct,
-        "proved": proof.complete or proof.counterexample is not None,
-        "note": proof.limit_note or None,
-        "threshold": proof.threshold,
-        "hidden_units": proof.network.hidden_units,
-        "reachable_states": len(proof.reachable),
-        "margin": _f(proof.margin),
-        "counterexample": _counterexample_json(proof.counterexample, task),
-        "exhaustive": {
-            "max_len": result.enumeration.max_len,
-            "pairs": result.enumeration.pairs,
-            "failures": result.enumeration.failures,
-            "requested_len": result.enumeration.requested_len,
-        },
-        "methods_agree": result.methods_agree,
-        "definition": {"words": words, "differ": differ} if words else None,
-        "convention_sensitive": proof.convention_sensitive,
-        "other_threshold": None
-        if result.other is None
-        else {"threshold": result.other.threshold, "correct": result.other.correct,
-              "counterexample": _counterexample_json(result.other.counterexample, task)},
-    }
-
-
-def accuracy_json(accuracy) -> list[dict[str, Any]]:
-    """Exact per-length figures; big integers as JSON integers, fractions as "p/q" strings."""
-    return [
-        {
-            "length": a.length,
-            "pairs": a.pairs,
-            "wrong_pairs": a.wrong_pairs,
-            "digit_accuracy": _f(a.digit_accuracy),
-            "pair_accuracy": _f(a.pair_accuracy),
-        }
-        for a in accuracy
-    ]
-
-
-def trace_json(trace: Trace) -> dict[str, Any]:
-    names = _names(trace.task, trace.network.inputs)
-    one = trace.network.outputs == 1
-    return {
-        **{name: value for name, value in zip(names, trace.operands)},
-        "task": trace.task.name,
-        "produced": trace.produced,
-        "correct": trace.correct,
-        "steps": [
-            {
-                "t": t,
-                "x": list(s.x),
-                "h_pre": [_f(z) for z in s.h_pre],
-                "h": list(s.h),
-                "y_pre": _f(s.y_pre[0]) if one else [_f(z) for z in s.y_pre],
-                "y": s.y[0] if one else list(s.y),
-                "expected": e[0] if one else list(e),
-            }
-            for t, (s, e) in enumerate(zip(trace.run, trace.expected), start=1)
-        ],
-    }
 
 
 def proof_document(result: TaskCheck) -> tuple[str, str]:

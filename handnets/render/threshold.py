@@ -2,69 +2,18 @@
 
 from __future__ import annotations
 
-from fractions import Fraction
-from typing import Any
-
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
 from handnets.render.adder import render_network
+from handnets.render.threshold_json import _number, design_json, repair_json, synthesis_json, weights_toml
 from handnets.threshold.network import ThresholdRNN
 from handnets.threshold.repair import Repair
 from handnets.threshold.synth import Synthesis
 from handnets.threshold.tasks import TASKS, Task, builtin_task
 
 __all__ = ["design_json", "weights_toml", "synthesis_json", "render_synthesis", "repair_json", "render_repair", "render_tasks"]
-
-
-def _number(value: Fraction) -> int | str:
-    """As in the weights file: an int, or a string such as "-3/2"."""
-    return value.numerator if value.denominator == 1 else f"{value.numerator}/{value.denominator}"
-
-
-def design_json(network: ThresholdRNN) -> dict[str, Any]:
-    return {
-        "threshold": network.threshold,
-        "W_xh": [[_number(v) for v in row] for row in network.W_xh],
-        "W_hh": [[_number(v) for v in row] for row in network.W_hh],
-        "b_h": [_number(v) for v in network.b_h],
-        "W_hy": [[_number(v) for v in row] for row in network.W_hy],
-        "b_y": [_number(v) for v in network.b_y],
-        "h0": list(network.h0),
-    }
-
-
-def _toml_value(value) -> str:
-    if isinstance(value, list):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    return f'"{value}"' if isinstance(value, str) else str(value)
-
-
-def weights_toml(network: ThresholdRNN, comments: list[str]) -> str:
-    """A weights file ``load_weights`` reads back to the same network."""
-    lines = [f"# {line}" for line in comments]
-    for key, value in design_json(network).items():
-        lines.append(f"{key} = {_toml_value(value)}")
-    return "\n".join(lines) + "\n"
-
-
-def synthesis_json(result: Synthesis) -> dict[str, Any]:
-    """``handnets threshold synth --json``."""
-    return {
-        "task": result.task.name,
-        "hidden_units": result.network.hidden_units if result.found else None,
-        "margin": _number(result.proof.margin) if result.found else None,
-        "proved": result.found,
-        "design": design_json(result.network) if result.found else None,
-        "classes": result.classes,
-        "minimal_states": result.states,
-        "search": [
-            {"units": a.units, "outcome": a.outcome, "reason": a.reason, "proven": a.proven, "encodings": a.encodings}
-            for a in result.attempts
-        ],
-        "fewer_units": result.lower_bound_note or None,
-    }
 
 
 def render_synthesis(result: Synthesis) -> Group:
@@ -92,30 +41,6 @@ def render_synthesis(result: Synthesis) -> Group:
     else:
         parts.append(Text("No design found within the search bounds (raise --max-units).", style="bold red"))
     return Group(*parts)
-
-
-def repair_json(result: Repair) -> dict[str, Any]:
-    """``handnets threshold repair --json``."""
-    payload: dict[str, Any] = {
-        "task": result.task.name,
-        "edits": None if result.edits is None else [
-            {"param": e.param, "index": list(e.index), "from": str(_number(e.before)), "to": str(_number(e.after))}
-            for e in result.edits
-        ],
-        "proved": result.proof is not None and result.proof.correct,
-        "design": design_json(result.network) if result.network is not None else None,
-        "margin": _number(result.proof.margin) if result.proof is not None else None,
-        "already_correct": result.already_correct,
-        "searched": {
-            "values": [str(_number(v)) for v in result.values],
-            "edits": [{"edits": n, "candidates": c} for n, c in result.searched],
-            "proved_candidates": result.proved_candidates,
-            "counterexamples": result.counterexamples,
-        },
-    }
-    if result.original_proof.unproved:
-        payload["note"] = result.original_proof.limit_note
-    return payload
 
 
 def render_repair(result: Repair) -> Group:

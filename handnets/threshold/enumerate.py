@@ -138,7 +138,7 @@ def reachable_codes(net: ThresholdRNN, alphabet, limit: int = TABLE_STATES):
     while len(frontier):
         fresh = []
         for x in alphabet:
-            for code in np.unique(network.step(frontier, x)).tolist():
+            for code in set(network.step(frontier, x).tolist()):  # not np.unique: it imports numpy.ma
                 if code not in index:
                     if len(index) >= limit:
                         return None
@@ -216,9 +216,9 @@ class _TableWalk:
     def smallest_wrong(self, n: int) -> int:
         """The smallest code (last symbol most significant) of a wrong valid word of length n, found
         greedily from the last symbol back over the sets of indices reachable after each step."""
-        reach = [np.unique(self.start[0])]
+        reach = [self.start[0]]
         for _ in range(n):
-            reach.append(np.unique(np.take(self.next, reach[-1], axis=0)))
+            reach.append(_distinct(np.take(self.next, reach[-1], axis=0).reshape(-1)))
         goal = reach[n][self.accepting[reach[n]] & (reach[n] & 1).astype(bool)]
         code = 0
         for t in range(n - 1, -1, -1):
@@ -230,6 +230,12 @@ class _TableWalk:
                     goal = reach[t][hit]
                     break
         return code
+
+
+def _distinct(values: np.ndarray) -> np.ndarray:
+    """The sorted distinct values (``np.unique`` without its import of numpy.ma)."""
+    ordered = np.sort(values)
+    return ordered[np.r_[True, ordered[1:] != ordered[:-1]]]
 
 
 class _DirectWalk:

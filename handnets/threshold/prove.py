@@ -20,6 +20,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
+import numpy as np
+
 from handnets.threshold.network import Bits, Step, ThresholdRNN
 from handnets.threshold.reference import MealyMachine
 from handnets.threshold.tasks import Task, as_task
@@ -44,6 +46,7 @@ Symbol = tuple[int, ...]
 MAX_STATES = 1 << 14  # product states searched by default: far beyond any hand design, a second or two
 MIN_STATES = 16  # enough for the start state and its successors
 MAX_STATES_LIMIT = 1 << 22  # the most a caller may ask for: some minutes and a few GB
+_VECTOR_FROM = 96  # states x units from which a depth's steps are computed in numpy rather than one by one
 _ACCURACY_WORK = 1 << 22  # state updates digit_accuracy may spend over all lengths
 
 
@@ -144,7 +147,8 @@ def prove(
     machine = as_task(machine)
     explored = exploration if exploration is not None else explore(network, machine, max_states=max_states)
     transitions = sum(len(row) for row in explored.table.values())
-    found = _shortest_wrong(explored, machine)
+    any_wrong = any(not ok for row in explored.table.values() for _, ok in row.values())
+    found = _shortest_wrong(explored, machine) if any_wrong else None
     if found is not None and not explored.complete and len(found) > explored.frontier + 1:
         # states left unsearched sit at depth >= frontier: a word through one has more than frontier steps
         found = None
@@ -332,6 +336,10 @@ class Exploration:
 def explore(network: ThresholdRNN, machine: MealyMachine | None = None, *, max_states: int = MAX_STATES) -> Exploration:
     """Breadth-first search of the product automaton, stopping once ``max_states`` states are found.
 
+    The search goes one depth at a time: the network's steps from every hidden state first met at
+    that depth are computed together, in integer numpy (``_Steps``); the bookkeeping of product
+    states stays in Python dicts, in the order a plain breadth-first search visits them.
+
     >>> from handnets.threshold.designs import classic_adder
     >>> explored = explore(classic_adder())
     >>> explored.complete, len(explored.depth), explored.margin
@@ -341,41 +349,167 @@ def explore(network: ThresholdRNN, machine: MealyMachine | None = None, *, max_s
     if max_states < MIN_STATES:
         raise ValueError(f"max_states must be at least {MIN_STATES}, got {max_states}")
     _check_sizes(network, machine)
-    fast = _IntegerNetwork(network)
+    steps = _Steps(network, machine.alphabet)
+    alphabet = machine.alphabet
     start = (network.h0, machine.initial)
     depth = {start: 0}
     parent: dict = {}
     table: dict = {}
-    network_steps: dict = {}  # the network's transitions depend on h alone: compute each once
-    queue = deque([start])
+    layer = [start]
     complete = True
-    while queue and complete:
-        state = queue.popleft()
-        h, q = state
-        row = {}
-        for x in machine.alphabet:
-            s = network_steps.get((h, x))
-            if s is None:
-                s = network_steps[(h, x)] = fast.transition(h, x)
-            q_next, expected = machine.transition(q, x)
-            nxt = (s[0], q_next)
-            row[x] = (nxt, s[1] == expected)
-            if nxt not in depth:
-                if len(depth) >= max_states:
-                    complete = False  # this row is unfinished: every state shallower than it was searched
-                    break
-                depth[nxt] = depth[state] + 1
-                parent[nxt] = (state, x)
-                queue.append(nxt)
-        if complete:
+    state = start
+    while layer and complete:
+        steps.compute([h for h, _ in layer])
+        following = []
+        for state in layer:
+            h, q = state
+            d = depth[state] + 1
+            row = {}
+            moves = steps.moves[h]
+            for x, (h_next, y) in zip(alphabet, moves):
+                q_next, expected = machine.transition(q, x)
+                nxt = (h_next, q_next)
+                row[x] = (nxt, y == expected)
+                if nxt not in depth:
+                    if len(depth) >= max_states:
+                        complete = False  # this row is unfinished: every state shallower than it was searched
+                        break
+                    depth[nxt] = d
+                    parent[nxt] = (state, x)
+                    following.append(nxt)
+            if not complete:
+                break
             table[state] = row
+        layer = following
     frontier = depth[state] if not complete else max(depth.values()) + 1
-    margin, tight = fast.margin()
+    margin, tight = steps.margin(table)
     return Exploration(table, depth, parent, complete, frontier, max_states, margin, tight)
 
 
+class _Steps:
+    """The network's step from many hidden states at once, in integers: each unit's weights scaled by a
+    positive common denominator, so every pre-activation is an integer with the sign of the exact one.
+
+    ``moves[h]`` lists (next hidden state, output bits) per symbol. The smallest |integer| per unit
+    is kept per hidden state and divided by the unit's scale once, at the end: no ``Fraction`` is
+    built per transition. Values too large for int64 are computed as Python ints (object arrays).
+    """
+
+    def __init__(self, network: ThresholdRNN, alphabet):
+        hidden = [_scaled([*wx, *wh, b]) for wx, wh, b in zip(network.W_xh, network.W_hh, network.b_h)]
+        output = [_scaled([*wy, b]) for wy, b in zip(network.W_hy, network.b_y)]
+        k, n = network.hidden_units, network.inputs
+        big = max(sum(abs(v) for v in row) for row, _ in hidden + output) >= 2**62
+        dtype = object if big else np.int64
+        self.W = np.array([row for row, _ in hidden], dtype=dtype)  # k x (n + k + 1)
+        self.Wy = np.array([row for row, _ in output], dtype=dtype)  # m x (k + 1)
+        self.hidden_scales = [scale for _, scale in hidden]
+        self.output_scales = [scale for _, scale in output]
+        self.k, self.n, self.dtype = k, n, dtype
+        self.ge = network.threshold == "ge"
+        self.alphabet = alphabet
+        self.drive = [self.W[:, :n] @ np.array(x, dtype=dtype) + self.W[:, -1] for x in alphabet]  # W_x x + b per symbol
+        self.moves: dict[Bits, list[tuple[Bits, Bits]]] = {}
+        self.hidden_least: dict[Bits, np.ndarray] = {}  # per state read: smallest |z| per unit over the symbols
+        self.output_least: dict[Bits, np.ndarray] = {}  # per state written: |z| per output
+        self.outputs: dict[Bits, Bits] = {}
+        self.hidden_tight: dict[Bits, list[TightSpot]] = {}
+        self.output_tight: dict[Bits, list[TightSpot]] = {}
+
+    def _fire(self, z):
+        return (z >= 0) if self.ge else (z > 0)
+
+    def compute(self, states: list[Bits]) -> None:
+        fresh = list(dict.fromkeys(h for h in states if h not in self.moves))
+        if not fresh:
+            return
+        if len(fresh) * self.k < _VECTOR_FROM:
+            self._compute_one_by_one(fresh)
+            return
+        H = np.array(fresh, dtype=self.dtype).reshape(len(fresh), self.k).T  # k x m
+        recurrent = self.W[:, self.n : self.n + self.k] @ H  # W_hh h, shared by every symbol
+        least = None
+        nexts = []
+        for s, drive in enumerate(self.drive):
+            z = recurrent + drive[:, None]
+            size = np.abs(z)
+            least = size if least is None else np.minimum(least, size)
+            if not size.all():
+                for j, i in zip(*np.nonzero(size == 0)):
+                    self.hidden_tight.setdefault(fresh[i], []).append(TightSpot(f"h{j + 1}", fresh[i], tuple(self.alphabet[s])))
+            nexts.append(list(map(tuple, self._fire(z).T.astype(np.int64).tolist())))
+        for i, h in enumerate(fresh):
+            self.hidden_least[h] = least[:, i]
+        self._outputs({h for column in nexts for h in column})
+        for i, h in enumerate(fresh):
+            self.moves[h] = [(column[i], self.outputs[column[i]]) for column in nexts]
+
+    def _compute_one_by_one(self, fresh: list[Bits]) -> None:
+        """The same, in plain Python ints: for a few small states numpy's per-call cost dominates."""
+        W = self.W.tolist()
+        n, k = self.n, self.k
+        drives = [d.tolist() for d in self.drive]
+        nexts_all = set()
+        for h in fresh:
+            recurrent = [sum(w for w, bit in zip(row[n : n + k], h) if bit) for row in W]
+            least = None
+            column = []
+            for s, drive in enumerate(drives):
+                z = [r + d for r, d in zip(recurrent, drive)]
+                size = [abs(v) for v in z]
+                least = size if least is None else [min(a, b) for a, b in zip(least, size)]
+                if 0 in size:
+                    self.hidden_tight.setdefault(h, []).extend(
+                        TightSpot(f"h{j + 1}", h, tuple(self.alphabet[s])) for j, v in enumerate(size) if v == 0)
+                column.append(tuple(int(v >= 0) if self.ge else int(v > 0) for v in z))
+            self.hidden_least[h] = np.array(least, dtype=self.dtype)
+            self.moves[h] = column  # outputs filled below
+            nexts_all.update(column)
+        self._outputs(nexts_all)
+        for h in fresh:
+            self.moves[h] = [(nxt, self.outputs[nxt]) for nxt in self.moves[h]]
+
+    def _outputs(self, states) -> None:
+        fresh = [h for h in states if h not in self.outputs]
+        if not fresh:
+            return
+        if len(fresh) * self.k < _VECTOR_FROM:
+            rows = self.Wy.tolist()
+            for h in fresh:
+                z = [row[-1] + sum(w for w, bit in zip(row[:-1], h) if bit) for row in rows]
+                self.outputs[h] = tuple(int(v >= 0) if self.ge else int(v > 0) for v in z)
+                self.output_least[h] = np.array([abs(v) for v in z], dtype=self.dtype)
+                if 0 in z:
+                    self.output_tight.setdefault(h, []).extend(TightSpot(f"y{j + 1}", h, None) for j, v in enumerate(z) if v == 0)
+            return
+        H = np.array(fresh, dtype=self.dtype).reshape(len(fresh), self.k).T
+        z = self.Wy[:, :-1] @ H + self.Wy[:, -1][:, None]  # m x count
+        size = np.abs(z)
+        y = self._fire(z).T.astype(np.int64).tolist()
+        for i, h in enumerate(fresh):
+            self.outputs[h] = tuple(y[i])
+            self.output_least[h] = size[:, i]
+        if not size.all():
+            for j, i in zip(*np.nonzero(size == 0)):
+                self.output_tight.setdefault(fresh[i], []).append(TightSpot(f"y{j + 1}", fresh[i], None))
+
+    def margin(self, table: dict) -> tuple[Fraction, tuple[TightSpot, ...]]:
+        """The smallest |pre-activation| over the searched transitions (rows of ``table``), exactly."""
+        read = list(dict.fromkeys(h for h, _ in table))
+        written = list(dict.fromkeys(nxt[0] for row in table.values() for nxt, _ in row.values()))
+        sizes = []
+        for states, least, scales in ((read, self.hidden_least, self.hidden_scales), (written, self.output_least, self.output_scales)):
+            if states:
+                smallest = least[states[0]] if len(states) == 1 else np.stack([least[h] for h in states]).min(axis=0)
+                sizes += [Fraction(int(size), scale) for size, scale in zip(smallest, scales)]
+        tight = [spot for h in read for spot in self.hidden_tight.get(h, ())]
+        tight += [spot for h in written for spot in self.output_tight.get(h, ())]
+        return (min(sizes) if sizes else Fraction(0)), tuple(tight)
+
+
 class _IntegerNetwork:
-    """``ThresholdRNN.transition`` in integers: each unit's weights scaled by a positive common
+    """One transition at a time (kept as the tests' independent check of ``_Steps``):
+    ``ThresholdRNN.transition`` in integers: each unit's weights scaled by a positive common
     denominator, so that every pre-activation is an int with the sign (hence the step) of the
     exact one. No ``Fraction`` is built per transition: the margin is kept per unit as the
     smallest |integer| seen and divided by the unit's scale once at the end."""
@@ -439,7 +573,7 @@ class _IntegerNetwork:
 
 def _scaled(row: list[Fraction]) -> tuple[list[int], int]:
     scale = math.lcm(*(v.denominator for v in row))
-    return [int(v * scale) for v in row], scale
+    return [v.numerator * (scale // v.denominator) for v in row], scale
 
 
 def run_with_reference(network: ThresholdRNN, word: Sequence[Symbol], machine: MealyMachine | None = None):

@@ -23,6 +23,7 @@ enumeration and the tests use instead of the table. A task file (``load_task``) 
 from __future__ import annotations
 
 import difflib
+import functools
 from collections import deque
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -40,6 +41,7 @@ MAX_OUTPUTS = 8
 MAX_TASK_STATES = 256
 
 
+@functools.lru_cache(maxsize=None)
 def _alphabet(inputs: int) -> tuple[Symbol, ...]:
     """Every symbol, in the order of its index sum(x_i << i): (0, 0), (1, 0), (0, 1), (1, 1) for two inputs."""
     return tuple(tuple((index >> i) & 1 for i in range(inputs)) for index in range(1 << inputs))
@@ -273,14 +275,21 @@ _BUILDERS = {"add": _add, "subtract": _subtract, "compare": _compare, "parity": 
 TASKS = tuple(_BUILDERS)
 
 
+_BUILT: dict[str, Task] = {}  # each built once: a task is a value, never changed
+
+
 def builtin_task(name: str) -> Task:
     """One of ``TASKS`` by name; ``InvalidTask`` for any other name."""
+    task = _BUILT.get(name)
+    if task is not None:
+        return task
     builder = _BUILDERS.get(name)
     if builder is None:
         hint = difflib.get_close_matches(name, TASKS, n=1)
         suggestion = f" (did you mean {hint[0]}?)" if hint else ""
         raise InvalidTask(f"unknown task {name!r}{suggestion}; expected one of {', '.join(TASKS)} or a task TOML file")
-    return builder()
+    task = _BUILT[name] = builder()
+    return task
 
 
 def as_task(machine: Any = None) -> Task:
