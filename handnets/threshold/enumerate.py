@@ -101,6 +101,10 @@ class _Codes:
         self.h0 = sum(int(bit) << j for j, bit in enumerate(net.h0))
         self.shifts = np.arange(k, dtype=np.uint64)
         self.out_shifts = np.arange(self.outputs, dtype=np.int64)
+        # below 2**52 every sum is an integer a float64 holds exactly, so BLAS may do the products
+        self.floats = self.dtype is np.int64 and int(np.abs(hidden).sum(axis=1).max()) < 2**52
+        if self.floats:
+            self.W_h_float = self.W_h.astype(np.float64)
 
     def _fire(self, pre: np.ndarray) -> np.ndarray:
         return (pre >= 0) if self.ge else (pre > 0)
@@ -117,6 +121,9 @@ class _Codes:
         if len(codes) > per:
             return np.concatenate([self.step(codes[i : i + per], x) for i in range(0, len(codes), per)])
         drive = self.b_h + sum((self.W_x[:, i] * xi for i, xi in enumerate(x) if xi), np.zeros(self.k, dtype=self.W_x.dtype))
+        if self.floats:
+            bits = ((codes.astype(np.uint64)[None, :] >> self.shifts[:, None]) & np.uint64(1)).astype(np.float64)
+            return self._pack(self._fire(self.W_h_float @ bits + drive.astype(np.float64)[:, None]))
         return self._pack(self._fire(np.dot(self.W_h, self._unpack(codes)) + drive[:, None]))
 
     def output(self, codes: np.ndarray) -> np.ndarray:
@@ -135,10 +142,13 @@ def reachable_codes(net: ThresholdRNN, alphabet, limit: int = TABLE_STATES):
     index = {network.h0: 0}
     codes = [network.h0]
     frontier = np.array([network.h0], dtype=np.uint64)
+    stepped = []  # (codes, their successors per symbol), depth by depth: each code is stepped once
     while len(frontier):
         fresh = []
-        for x in alphabet:
-            for code in set(network.step(frontier, x).tolist()):  # not np.unique: it imports numpy.ma
+        nexts = [network.step(frontier, x) for x in alphabet]
+        stepped.append((frontier, nexts))
+        for nxt in nexts:
+            for code in set(nxt.tolist()):  # not np.unique: it imports numpy.ma
                 if code not in index:
                     if len(index) >= limit:
                         return None
@@ -147,10 +157,13 @@ def reachable_codes(net: ThresholdRNN, alphabet, limit: int = TABLE_STATES):
                     fresh.append(code)
         frontier = np.array(fresh, dtype=np.uint64)
     packed = np.array(codes, dtype=np.uint64)
-    successors = np.empty((len(alphabet), len(codes)), dtype=np.int32)
     order = np.argsort(packed)
-    for s, x in enumerate(alphabet):  # codes -> indices by binary search in the sorted codes
-        successors[s] = order[np.searchsorted(packed[order], network.step(packed, x))]
+    ordered = packed[order]
+    successors = np.empty((len(alphabet), len(codes)), dtype=np.int32)
+    for batch, nexts in stepped:  # codes -> indices by binary search in the sorted codes
+        rows = order[np.searchsorted(ordered, batch)]
+        for s, nxt in enumerate(nexts):
+            successors[s, rows] = order[np.searchsorted(ordered, nxt)]
     return packed, successors, network.output(packed), 0
 
 

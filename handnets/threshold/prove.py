@@ -146,9 +146,8 @@ def prove(
     """
     machine = as_task(machine)
     explored = exploration if exploration is not None else explore(network, machine, max_states=max_states)
-    transitions = sum(len(row) for row in explored.table.values())
-    any_wrong = any(not ok for row in explored.table.values() for _, ok in row.values())
-    found = _shortest_wrong(explored, machine) if any_wrong else None
+    transitions = len(explored.table) * len(machine.alphabet)
+    found = _shortest_wrong(explored, machine) if explored.any_wrong else None
     if found is not None and not explored.complete and len(found) > explored.frontier + 1:
         # states left unsearched sit at depth >= frontier: a word through one has more than frontier steps
         found = None
@@ -331,6 +330,7 @@ class Exploration:
     max_states: int
     margin: Fraction  # the smallest |pre-activation| over the transitions met
     tight: tuple[TightSpot, ...]  # the transitions met whose pre-activation is exactly 0
+    any_wrong: bool = True  # some searched transition's output differs from the reference's
 
 
 def explore(network: ThresholdRNN, machine: MealyMachine | None = None, *, max_states: int = MAX_STATES) -> Exploration:
@@ -357,6 +357,7 @@ def explore(network: ThresholdRNN, machine: MealyMachine | None = None, *, max_s
     table: dict = {}
     layer = [start]
     complete = True
+    any_wrong = False
     state = start
     while layer and complete:
         steps.compute([h for h, _ in layer])
@@ -366,10 +367,13 @@ def explore(network: ThresholdRNN, machine: MealyMachine | None = None, *, max_s
             d = depth[state] + 1
             row = {}
             moves = steps.moves[h]
+            reference = machine.table[q]
             for x, (h_next, y) in zip(alphabet, moves):
-                q_next, expected = machine.transition(q, x)
+                q_next, expected = reference[x]
                 nxt = (h_next, q_next)
-                row[x] = (nxt, y == expected)
+                ok = y == expected
+                any_wrong = any_wrong or not ok
+                row[x] = (nxt, ok)
                 if nxt not in depth:
                     if len(depth) >= max_states:
                         complete = False  # this row is unfinished: every state shallower than it was searched
@@ -382,8 +386,8 @@ def explore(network: ThresholdRNN, machine: MealyMachine | None = None, *, max_s
             table[state] = row
         layer = following
     frontier = depth[state] if not complete else max(depth.values()) + 1
-    margin, tight = steps.margin(table)
-    return Exploration(table, depth, parent, complete, frontier, max_states, margin, tight)
+    margin, tight = steps.margin(table, complete)
+    return Exploration(table, depth, parent, complete, frontier, max_states, margin, tight, any_wrong)
 
 
 class _Steps:
@@ -409,6 +413,9 @@ class _Steps:
         self.ge = network.threshold == "ge"
         self.alphabet = alphabet
         self.drive = [self.W[:, :n] @ np.array(x, dtype=dtype) + self.W[:, -1] for x in alphabet]  # W_x x + b per symbol
+        self.floats = not big and max(sum(abs(v) for v in row) for row, _ in hidden) < 2**52
+        if self.floats:
+            self.W_hh_float = self.W[:, n : n + k].astype(np.float64)
         self.moves: dict[Bits, list[tuple[Bits, Bits]]] = {}
         self.hidden_least: dict[Bits, np.ndarray] = {}  # per state read: smallest |z| per unit over the symbols
         self.output_least: dict[Bits, np.ndarray] = {}  # per state written: |z| per output
@@ -427,7 +434,10 @@ class _Steps:
             self._compute_one_by_one(fresh)
             return
         H = np.array(fresh, dtype=self.dtype).reshape(len(fresh), self.k).T  # k x m
-        recurrent = self.W[:, self.n : self.n + self.k] @ H  # W_hh h, shared by every symbol
+        if self.floats:  # every sum below 2**52: float64 products (BLAS) are exact, then back to ints
+            recurrent = (self.W_hh_float @ H.astype(np.float64)).astype(np.int64)
+        else:
+            recurrent = self.W[:, self.n : self.n + self.k] @ H  # W_hh h, shared by every symbol
         least = None
         nexts = []
         for s, drive in enumerate(self.drive):
@@ -493,10 +503,14 @@ class _Steps:
             for j, i in zip(*np.nonzero(size == 0)):
                 self.output_tight.setdefault(fresh[i], []).append(TightSpot(f"y{j + 1}", fresh[i], None))
 
-    def margin(self, table: dict) -> tuple[Fraction, tuple[TightSpot, ...]]:
-        """The smallest |pre-activation| over the searched transitions (rows of ``table``), exactly."""
-        read = list(dict.fromkeys(h for h, _ in table))
-        written = list(dict.fromkeys(nxt[0] for row in table.values() for nxt, _ in row.values()))
+    def margin(self, table: dict, complete: bool) -> tuple[Fraction, tuple[TightSpot, ...]]:
+        """The smallest |pre-activation| over the searched transitions (rows of ``table``), exactly.
+        A complete search searched every state it stepped from, and wrote every state it computed."""
+        if complete:
+            read, written = list(self.moves), list(self.outputs)
+        else:
+            read = list(dict.fromkeys(h for h, _ in table))
+            written = list(dict.fromkeys(nxt[0] for row in table.values() for nxt, _ in row.values()))
         sizes = []
         for states, least, scales in ((read, self.hidden_least, self.hidden_scales), (written, self.output_least, self.output_scales)):
             if states:
