@@ -11,7 +11,8 @@ from handnets.errors import HandnetsError, InputError, InvalidWeights
 
 # The threshold API is imported on first use (PEP 562), so that ``import handnets`` and
 # ``handnets --help`` cost no numpy.
-_LAZY = {name: "handnets.threshold" for name in ("ThresholdRNN", "check_adder", "classic_adder", "load_weights", "prove")}
+_LAZY = {name: "handnets.threshold" for name in ("ThresholdRNN", "check_adder", "check_task", "classic_adder", "load_task",
+                                                 "load_weights", "prove", "repair", "synthesise")}
 
 __version__ = "0.1.0"
 
@@ -21,9 +22,13 @@ __all__ = [
     "InvalidWeights",
     "ThresholdRNN",
     "check_adder",
+    "check_task",
     "classic_adder",
+    "load_task",
     "load_weights",
     "prove",
+    "repair",
+    "synthesise",
     "__version__",
 ]
 

@@ -12,6 +12,7 @@ else is a real bug and keeps its traceback.
     │   ├── InvalidSpec(InputError)                  model code / layer constructors (params)
     │   ├── InvalidKey(InputError)                   a grading key
     │   ├── InvalidSheet(InputError)                 a student's answer sheet
+    │   ├── InvalidTask(InputError)                  a threshold-network task (a Mealy machine) file
     │   └── InvalidRequest(InputError)               arguments a computation cannot serve (field: which)
     └── UsageError(HandnetsError)                    a command-line request that makes no sense
 """
@@ -27,6 +28,7 @@ __all__ = [
     "InvalidKey",
     "InvalidSheet",
     "InvalidRequest",
+    "InvalidTask",
     "UsageError",
 ]
 
@@ -78,6 +80,10 @@ class InvalidKey(InputError):
 
 class InvalidSheet(InputError):
     """A student's answer sheet that cannot be read at all."""
+
+
+class InvalidTask(InputError):
+    """A task file (a reference Mealy machine for threshold networks) that cannot be read."""
 
 
 class InvalidRequest(InputError):

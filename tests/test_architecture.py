@@ -66,9 +66,13 @@ def test_public_api_is_pinned():
             "InvalidWeights",
             "ThresholdRNN",
             "check_adder",
+            "check_task",
             "classic_adder",
+            "load_task",
             "load_weights",
             "prove",
+            "repair",
+            "synthesise",
             "__version__",
         ]
     )

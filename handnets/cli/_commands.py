@@ -14,6 +14,7 @@ __all__ = ["COMMANDS", "HELP"]
 # command -> module that registers it (a module may own several commands)
 COMMANDS = MappingProxyType({
     "adder": "handnets.cli.adder",
+    "threshold": "handnets.cli.threshold",
     "params": "handnets.cli.params",
     "conv": "handnets.cli.conv",
     "grade": "handnets.cli.grade",
@@ -26,6 +27,7 @@ COMMANDS = MappingProxyType({
 
 HELP = MappingProxyType({
     "adder": "prove a hard-threshold RNN adds binary numbers",
+    "threshold": "threshold RNNs for any sequence task: check, synthesise, repair",
     "params": "parameter counts and output shapes of model code (read, never run)",
     "conv": "hand-computed convolution / pooling / ResNet block from a TOML file",
     "grade": "grade answer sheets against a key",

@@ -1,22 +1,29 @@
-"""``handnets adder check|run|accuracy``: the hard-threshold adder verifier on the command line."""
+"""``handnets adder check|run|accuracy``: the hard-threshold adder verifier on the command line.
+
+``handnets adder`` is ``handnets threshold ... --task add``; the run functions here serve both
+(``args.task`` is absent for ``adder``), so the two commands can never drift apart.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
 
-from rich.console import Console
+from typing import TYPE_CHECKING
 
 from handnets.cli._commands import HELP
-from handnets.cli._progress import progress_bar
 from handnets.errors import InputError, InvalidRequest, UsageError
 from handnets.safeio import display_name
-from handnets.threshold.check import DEFAULT_MAX_LEN, check_adder, trace_addition
+from handnets.threshold.check import DEFAULT_MAX_LEN, check_task, trace_task
 from handnets.threshold.designs import classic_adder
 from handnets.threshold.enumerate import MAX_ENUMERATION_LENGTH
 from handnets.threshold.network import ThresholdRNN
 from handnets.threshold.prove import MAX_STATES, MAX_STATES_LIMIT, MIN_STATES, digit_accuracy
+from handnets.threshold.tasks import Task, builtin_task, resolve_task
 from handnets.threshold.weights import load_weights
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 __all__ = ["register"]
 
@@ -57,8 +64,24 @@ def register(subparsers) -> None:
     accuracy.set_defaults(func=run_accuracy)
 
 
-def _network(path: str | None, threshold: str | None) -> ThresholdRNN:
-    network = classic_adder() if path is None else load_weights(path, inputs=2, outputs=1)
+def task_of(args: argparse.Namespace) -> Task:
+    """The task asked for (``--task``), addition for ``handnets adder``; read once per run."""
+    cached = getattr(args, "_task", None)
+    if cached is None:
+        cached = resolve_task(args.task) if getattr(args, "task", None) else builtin_task("add")
+        args._task = cached
+    return cached
+
+
+def _network(path: str | None, threshold: str | None, task: Task | None = None) -> ThresholdRNN:
+    task = task or builtin_task("add")
+    if path is None:
+        if task.name != "add":
+            raise UsageError(f"there is no built-in design for task {task.name}: give a weights FILE "
+                             f"(handnets threshold synth {task.name} -o FILE writes one)")
+        network = classic_adder()
+    else:
+        network = load_weights(path, inputs=task.inputs, outputs=task.outputs)
     return network.with_threshold(threshold) if threshold else network
 
 
@@ -71,39 +94,50 @@ def _check_limits(args: argparse.Namespace, max_len: int = MAX_ENUMERATION_LENGT
 
 def _flags(exc: InvalidRequest) -> UsageError:
     """A computation's refusal, worded with the flag that asked for it."""
-    flag = {"max_len": "--max-len", "max_states": "--max-states"}.get(exc.field or "")
+    flag = {"max_len": "--max-len", "max_states": "--max-states", "task": "--task", "units": "--units",
+            "max_units": "--max-units", "max_edits": "--max-edits"}.get(exc.field or "")
     return UsageError(f"{flag}: {exc.message}" if flag else exc.message)
 
 
 def run_check(args: argparse.Namespace, out: Console) -> int:
     _check_limits(args)
-    from handnets.render.adder import adder_json, render_check
-
     if len(args.files) > 1:
         return _check_many(args, out)
-    network = _network(args.files[0] if args.files else None, args.threshold)
-    total = sum(4 ** (n - 1) for n in range(1, args.max_len + 1))
-    with progress_bar(out, "enumerating", total, enabled=not args.json, minimum=_PROGRESS_FROM) as progress:
+    task = task_of(args)
+    network = _network(args.files[0] if args.files else None, args.threshold, task)
+    symbols = len(task.alphabet)
+    total = sum(symbols**t for t in range(0, args.max_len - task.padding_steps + 1))
+    if args.json:  # no progress bar and no rich tables: neither is imported
+        from handnets.render.threshold_json import adder_json
+
         try:
-            result = check_adder(network, max_len=args.max_len, progress=progress, max_states=args.max_states)
+            result = check_task(network, task, max_len=args.max_len, max_states=args.max_states)
         except InvalidRequest as exc:
             raise _flags(exc) from None
-    if args.json:
         out.file.write(json.dumps(adder_json(result)) + "\n")
-    else:
-        out.print(render_check(result))
+        return 0 if result.correct and result.methods_agree else 1
+    from handnets.cli._progress import progress_bar
+    from handnets.render.adder import render_check
+
+    with progress_bar(out, "enumerating", total, minimum=_PROGRESS_FROM) as progress:
+        try:
+            result = check_task(network, task, max_len=args.max_len, progress=progress, max_states=args.max_states)
+        except InvalidRequest as exc:
+            raise _flags(exc) from None
+    out.print(render_check(result))
     return 0 if result.correct and result.methods_agree else 1
 
 
 def _check_many(args: argparse.Namespace, out: Console) -> int:
     """A grader's pass over many students' weight files: one verdict each, a bad file never stops the rest."""
-    from handnets.render.adder import adder_json, render_many
+    from handnets.render.threshold_json import adder_json
 
     results = []
+    task = task_of(args)
     for path in args.files:
         shown = display_name(path)
         try:
-            network = _network(path, args.threshold)
+            network = _network(path, args.threshold, task)
         except InputError as exc:  # unreadable, not a file, not TOML, bad weights: this file only
             results.append((shown, None, str(exc)))
             continue
@@ -111,7 +145,7 @@ def _check_many(args: argparse.Namespace, out: Console) -> int:
             results.append((shown, None, f"{shown}: too large to read"))
             continue
         try:
-            results.append((shown, check_adder(network, max_len=args.max_len, max_states=args.max_states), None))
+            results.append((shown, check_task(network, task, max_len=args.max_len, max_states=args.max_states), None))
         except InvalidRequest as exc:
             raise _flags(exc) from None
     if args.json:
@@ -119,6 +153,8 @@ def _check_many(args: argparse.Namespace, out: Console) -> int:
             payload = {"file": path, "error": error} if result is None else {"file": path, **adder_json(result)}
             out.file.write(json.dumps(payload) + "\n")
     else:
+        from handnets.render.adder import render_many
+
         out.print(render_many(results))
     if any(result is None for _, result, _ in results):
         return 2
@@ -136,28 +172,35 @@ def _integer(text: str, name: str) -> int:
 
 
 def run_trace(args: argparse.Namespace, out: Console) -> int:
-    from handnets.render.adder import render_trace, trace_json
+    from handnets.render.threshold_json import trace_json
 
-    if len(args.operands) not in (2, 3):
-        raise UsageError(f"expected [FILE] A B, got {len(args.operands)} arguments")
-    path = args.operands[0] if len(args.operands) == 3 else None
-    a, b = (_integer(text, name) for text, name in zip(args.operands[-2:], ("A", "B")))
+    task = task_of(args)
+    n = task.inputs
+    if len(args.operands) not in (n, n + 1):
+        names = " ".join(name.upper() for name in (task.operand_names or [f"x{i + 1}" for i in range(n)]))
+        raise UsageError(f"expected [FILE] {names} for task {task.name}, got {len(args.operands)} arguments")
+    path = args.operands[0] if len(args.operands) == n + 1 else None
+    names = [name.upper() for name in (task.operand_names or [f"X{i + 1}" for i in range(n)])]
+    operands = tuple(_integer(text, name) for text, name in zip(args.operands[-n:], names))
     try:
-        trace = trace_addition(_network(path, args.threshold), a, b)
+        trace = trace_task(_network(path, args.threshold, task), task, operands)
     except InvalidRequest as exc:
         raise _flags(exc) from None
     if args.json:
         out.file.write(json.dumps(trace_json(trace)) + "\n")
     else:
+        from handnets.render.adder import render_trace
+
         out.print(render_trace(trace))
     return 0 if trace.correct else 1
 
 
 def run_accuracy(args: argparse.Namespace, out: Console) -> int:
     _check_limits(args, _MAX_ACCURACY_LEN)
-    from handnets.render.adder import accuracy_json, render_accuracy
+    from handnets.render.threshold_json import accuracy_json
 
-    accuracy = digit_accuracy(_network(args.file, args.threshold), args.max_len, max_states=args.max_states)
+    task = task_of(args)
+    accuracy = digit_accuracy(_network(args.file, args.threshold, task), args.max_len, task, max_states=args.max_states)
     short = len(accuracy) < args.max_len
     note = (
         f"exact up to length {len(accuracy)} only: longer inputs reach more than {args.max_states:,} states "
@@ -169,6 +212,8 @@ def run_accuracy(args: argparse.Namespace, out: Console) -> int:
             payload["note"] = note
         out.file.write(json.dumps(payload) + "\n")
     else:
+        from handnets.render.adder import render_accuracy
+
         out.print(render_accuracy(accuracy))
         if short:
             out.print(note, markup=False)

@@ -671,7 +671,7 @@ def _judge_network(question: Question, network, shown: str) -> Verdict:
             f"(bits LSB first {cx.bits(0)} and {cx.bits(1)}, {cx.steps} steps): at step {cx.step} the output is "
             f"{cx.got[cx.step - 1][0]} where bit {cx.step - 1} of a + b is {cx.expected[cx.step - 1][0]}; "
             f"hidden states {' '.join(''.join(map(str, h)) for h in cx.hidden)}"
-        )
+        ) + (_repair_hint(network) if question.options.repair_hint else "")
         return Verdict(question.id, "incorrect", Fraction(0), question.points, "adder.counterexample", feedback, shown, reading,
                        method, f"counterexample:{cx.operands[0]},{cx.operands[1]}")
     other = result.other
@@ -700,6 +700,16 @@ def _judge_trained_rnn(question: Question, submitted: Any, shown: str, source: s
     verdict = {"correct": "correct", "undecided": "undecided"}.get(found.note, "incorrect")
     return Verdict(question.id, verdict, question.points * found.credit, question.points, found.note, found.feedback,
                    shown, Reading(found.reading), "every valid pair up to a length, in float32")
+
+
+def _repair_hint(network) -> str:
+    """The smallest repair within two edits, proved, as a sentence; "" when there is none."""
+    from handnets.threshold.repair import repair
+
+    fix = repair(network, max_edits=2, time_limit=2.0)
+    if not fix.found:
+        return ""
+    return f". The smallest repair ({len(fix.edits)} edit{'s' if len(fix.edits) > 1 else ''}, proved): " + "; ".join(map(str, fix.edits))
 
 
 _JUDGES: dict[str, Callable[[Question, Any, str, str], Verdict]] = {

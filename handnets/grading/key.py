@@ -75,7 +75,7 @@ _OPTION_KEYS = {
     "expression": {"points", "timeout"},
     "matrix": {"partial"},
     "shape": set(),
-    "adder": {"max_len", "require_margin", "margin_credit"},
+    "adder": {"max_len", "require_margin", "margin_credit", "repair_hint"},
     "big_o": set(),
     "choice": {"choices"},
     "text": set(),
@@ -100,6 +100,7 @@ class Options:
     min_accuracy: Fraction = Fraction(99, 100)  # trained_rnn: full credit when every length 1..max_len reaches it
     task: str = "add"  # trained_rnn: add or add-msb
     nonlinearity: str = "relu"  # trained_rnn
+    repair_hint: bool = True  # adder: a wrong design's feedback names its smallest repair (at most two edits)
 
 
 @dataclass(frozen=True, slots=True)
@@ -455,7 +456,7 @@ def _options(raw: Any, kind: str, source: str, where: str) -> Options:
         for name in ("abs_tol", "rel_tol", "margin_credit", "min_accuracy"):
             if name in raw:
                 values[name] = to_fraction(raw[name], field=name)
-        for name in ("arithmetic", "partial", "require_margin"):
+        for name in ("arithmetic", "partial", "require_margin", "repair_hint"):
             if name in raw:
                 if not isinstance(raw[name], bool):
                     raise InvalidKey("expected true or false", field=name)

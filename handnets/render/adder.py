@@ -1,4 +1,4 @@
-"""Render adder checks and traces: rich renderables, a JSON-ready dict, and the proofs/ document."""
+"""Render checks and traces of threshold designs for any task: rich renderables, JSON-ready dicts, the proofs/ document."""
 
 from __future__ import annotations
 
@@ -13,9 +13,13 @@ from rich.text import Text
 from handnets.exact import format_fraction
 from handnets.render.checks import render_checks
 from handnets.render.text import clean
-from handnets.threshold.check import AdderCheck, Trace
+from handnets.render.threshold_json import _names, accuracy_json, adder_json, trace_json
+from handnets.threshold.check import TaskCheck, Trace
 from handnets.threshold.network import ThresholdRNN
 from handnets.threshold.prove import Counterexample, Proof
+from handnets.threshold.tasks import Task, builtin_task
+
+AdderCheck = TaskCheck
 
 __all__ = [
     "render_network",
@@ -46,12 +50,13 @@ def _states(states, most: int = 16) -> str:
     return shown if len(states) <= most else f"{shown} and {len(states) - most:,} more"
 
 
-def render_network(network: ThresholdRNN) -> Table:
+def render_network(network: ThresholdRNN, task: Task | None = None) -> Table:
     """The weights, one row per unit: what it reads and its bias."""
     k = network.hidden_units
+    task = task if task is not None else (builtin_task("add") if network.inputs == 2 else None)
     table = Table(title=f"threshold '{network.threshold}': step(z) = 1 iff z {'>=' if network.threshold == 'ge' else '>'} 0", title_justify="left")
     table.add_column("unit")
-    table.add_column("W_xh (a_t, b_t)" if network.inputs == 2 else "W_xh")
+    table.add_column(f"W_xh ({', '.join(n + '_t' for n in _names(task, network.inputs))})")
     table.add_column("W_hh (h_1..h_%d)" % k)
     table.add_column("bias", justify="right")
     table.add_column("h0", justify="right")
@@ -68,7 +73,7 @@ def render_network(network: ThresholdRNN) -> Table:
     return table
 
 
-def _proof_text(proof: Proof, other: Proof | None) -> Text:
+def _proof_text(proof: Proof, other: Proof | None, task: Task) -> Text:
     text = Text()
     if proof.correct:
         text.append("Correct for every input of every length.\n", style="bold green")
@@ -78,7 +83,8 @@ def _proof_text(proof: Proof, other: Proof | None) -> Text:
         cx = proof.counterexample
         text.append(f"Wrong: shortest counterexample has {cx.steps} steps.\n", style="bold red")
     text.append(f"Reachable hidden states ({len(proof.reachable)}): {_states(proof.reachable)}\n")
-    text.append(f"Product states with the carry automaton: {proof.product_states}; transitions checked: {proof.transitions}\n")
+    text.append(f"Valid inputs: {task.convention}.\n")
+    text.append(f"Product states with the {task.name} machine: {proof.product_states}; transitions checked: {proof.transitions}\n")
     text.append(f"Margin: {_f(proof.margin)}")
     if proof.convention_sensitive:
         spots = ", ".join(f"{s.unit} on h={_bits(s.h_prev)}" + (f", x={_bits(s.x)}" if s.x else "") for s in proof.tight[:6])
@@ -86,37 +92,40 @@ def _proof_text(proof: Proof, other: Proof | None) -> Text:
         text.append(" — some reachable pre-activation is exactly 0, so the verdict hangs on step(0).\n", style="yellow")
         text.append(f"Pre-activations at 0: {spots}{more}\n", style="yellow")
         if other is not None:
-            verdict = "correct for every length" if other.correct else f"wrong (shortest counterexample: {other.counterexample.steps} steps, a={other.counterexample.operands[0]}, b={other.counterexample.operands[1]})"
+            verdict = "correct for every length" if other.correct else f"wrong (shortest counterexample: {other.counterexample.steps} steps, {task.describe_operands(other.counterexample.operands)})"
             text.append(f"Under threshold '{other.threshold}' instead: {verdict}.", style="yellow")
     else:
         text.append(" — no reachable threshold sits at 0: the verdict is the same under both conventions.")
     return text
 
 
-def render_counterexample(cx: Counterexample) -> Group:
-    a, b = cx.operands
+def render_counterexample(cx: Counterexample, task: Task | None = None) -> Group:
+    task = task if task is not None else builtin_task("add")
+    names = _names(task, len(cx.word[0]))
     head = Text()
-    head.append(f"a = {a} (bits {cx.bits(0)}, LSB first), b = {b} (bits {cx.bits(1)}), {cx.steps} steps\n")
+    head.append(", ".join(f"{name} = {value} (bits {cx.bits(i)}{', LSB first' if i == 0 else ''})"
+                          for i, (name, value) in enumerate(zip(names, cx.operands))) + f", {cx.steps} steps\n")
     head.append(f"first wrong output at step {cx.step}: expected {_bits(cx.expected[cx.step - 1])}, got {_bits(cx.got[cx.step - 1])}\n")
     head.append(f"expected outputs {''.join(_bits(e) for e in cx.expected)}, produced {''.join(_bits(g) for g in cx.got)}")
     table = Table(show_header=True, header_style="bold")
-    for column in ("t", "a_t", "b_t", "h_t", "y_t", "expected"):
+    for column in ("t", *(f"{name}_t" for name in names), "h_t", "y_t", "expected"):
         table.add_column(column, justify="right")
     for t, (s, e) in enumerate(zip(cx.run, cx.expected), start=1):
         style = "red" if s.y != e else ""
-        table.add_row(str(t), str(s.x[0]), str(s.x[1]), _bits(s.h), _bits(s.y), _bits(e), style=style)
+        table.add_row(str(t), *(str(bit) for bit in s.x), _bits(s.h), _bits(s.y), _bits(e), style=style)
     return Group(head, table)
 
 
-def render_enumeration(result: AdderCheck) -> Table:
-    table = Table(title=f"Exhaustive enumeration, lengths 1..{result.enumeration.max_len}", title_justify="left")
+def render_enumeration(result: TaskCheck) -> Table:
+    method = "" if result.enumeration.method == "table" else " (stepped per input: too many reachable codes to tabulate)"
+    table = Table(title=f"Exhaustive enumeration, lengths 1..{result.enumeration.max_len}{method}", title_justify="left")
     table.add_column("n", justify="right")
-    table.add_column("pairs", justify="right")
+    table.add_column("valid inputs", justify="right")
     table.add_column("wrong", justify="right")
     table.add_column("wrong (automaton DP)", justify="right")
-    table.add_column("first wrong pair", justify="right")
+    table.add_column("first wrong input", justify="right")
     for count, exact in zip(result.enumeration.lengths, result.accuracy):
-        first = "" if count.first_failure is None else f"a={count.first_failure[0]}, b={count.first_failure[1]}"
+        first = "" if count.first_failure is None else result.task.describe_operands(count.first_failure)
         style = "red" if count.failures != exact.wrong_pairs else ""
         table.add_row(str(count.length), f"{count.pairs:,}", f"{count.failures:,}", f"{exact.wrong_pairs:,}", first, style=style)
     return table
@@ -126,8 +135,8 @@ def render_accuracy(accuracy, *, rows=_ACCURACY_ROWS) -> Table:
     """Exact per-length figures: wrong pairs and digit accuracy (exact fraction and percentage)."""
     table = Table(title="Exact accuracy by length (dynamic programming over the product automaton)", title_justify="left")
     table.add_column("n", justify="right")
-    table.add_column("valid pairs", justify="right")
-    table.add_column("wrong pairs", justify="right")
+    table.add_column("valid inputs", justify="right")
+    table.add_column("wrong inputs", justify="right")
     table.add_column("digits right", justify="right")
     table.add_column("digit accuracy", justify="right")
     wanted = set(rows) | {accuracy[-1].length}
@@ -153,15 +162,15 @@ def _short_fraction(value: Fraction) -> str:
     return text if len(text) <= 24 else f"{value.numerator % 10**6}.../{len(str(value.denominator))}-digit"
 
 
-def render_check(result: AdderCheck) -> Group:
+def render_check(result: TaskCheck) -> Group:
     """The whole report of one design: weights, proof, counterexample, enumeration, accuracy, checks."""
-    proof = result.proof
+    proof, task = result.proof, result.task
     parts: list[RenderableType] = [
-        Panel(render_network(proof.network), title="Design", title_align="left"),
-        Panel(_proof_text(proof, result.other), title="Proof for every length", title_align="left", border_style="green" if proof.correct else "red"),
+        Panel(render_network(proof.network, task), title=f"Design for {task.name}: {task.title}", title_align="left"),
+        Panel(_proof_text(proof, result.other, task), title="Proof for every length", title_align="left", border_style="green" if proof.correct else "red"),
     ]
     if proof.counterexample is not None:
-        parts.append(Panel(render_counterexample(proof.counterexample), title="Shortest counterexample", title_align="left", border_style="red"))
+        parts.append(Panel(render_counterexample(proof.counterexample, task), title="Shortest counterexample", title_align="left", border_style="red"))
     parts.append(render_enumeration(result))
     if not proof.correct:
         parts.append(render_accuracy(result.accuracy))
@@ -189,10 +198,10 @@ def render_many(results) -> Table:
             cx = None
         if proof.correct and result.other is not None and not result.other.correct:
             verdict = Text(f"right under '{proof.threshold}' only", style="bold yellow")
-        detail = "" if cx is None else f"a={cx.operands[0]}, b={cx.operands[1]} ({cx.steps} steps), wrong at step {cx.step}"
+        detail = "" if cx is None else f"{result.task.describe_operands(cx.operands)} ({cx.steps} steps), wrong at step {cx.step}"
         if proof.unproved:
             found = result.enumeration.shortest_failure
-            detail = proof.limit_note + ("" if found is None else f"; wrong on {found.failures:,} pairs of length {found.length}")
+            detail = proof.limit_note + ("" if found is None else f"; wrong on {found.failures:,} inputs of length {found.length}")
         if not result.methods_agree:
             detail = "proof and enumeration DISAGREE: a bug in handnets"
         table.add_row(Text(clean(path)), verdict, _f(proof.margin), str(len(proof.reachable)), detail)
@@ -205,10 +214,12 @@ def render_verify(result: AdderCheck) -> Group:
 
 
 def render_trace(trace: Trace) -> Group:
-    """``handnets adder run``: every step's pre-activations and outputs next to the expected bit."""
-    net = trace.network
-    table = Table(title=f"{trace.a} + {trace.b}, LSB first", title_justify="left")
-    for column in ("t", "a_t", "b_t"):
+    """``handnets adder run``: every step's pre-activations and outputs next to the expected bits."""
+    net, task = trace.network, trace.task
+    names = _names(task, net.inputs)
+    title = f"{trace.a} + {trace.b}, LSB first" if task.name == "add" else f"{task.name}: {task.describe_operands(trace.operands)}, LSB first"
+    table = Table(title=title, title_justify="left")
+    for column in ("t", *(f"{name}_t" for name in names)):
         table.add_column(column, justify="right")
     for j in range(net.hidden_units):
         table.add_column(f"z{j + 1}", justify="right")
@@ -217,95 +228,18 @@ def render_trace(trace: Trace) -> Group:
     table.add_column("y_t", justify="right")
     table.add_column("expected", justify="right")
     for t, (s, e) in enumerate(zip(trace.run, trace.expected), start=1):
-        cells = [str(t), str(s.x[0]), str(s.x[1])]
+        cells = [str(t), *(str(bit) for bit in s.x)]
         for z, h in zip(s.h_pre, s.h):
             cells += [_f(z), str(h)]
-        cells += [_f(s.y_pre[0]), str(s.y[0]), str(e)]
-        table.add_row(*cells, style="" if s.y[0] == e else "red")
+        cells += [" ".join(_f(z) for z in s.y_pre), _bits(s.y), _bits(e)]
+        table.add_row(*cells, style="" if s.y == e else "red")
     verdict = Text()
-    verdict.append(f"produced {trace.produced}, expected {trace.a + trace.b}: ")
+    verdict.append(f"produced {trace.produced}, expected {trace.wanted}: ")
     verdict.append("right" if trace.correct else "WRONG", style="bold green" if trace.correct else "bold red")
     return Group(table, verdict)
 
 
-def _counterexample_json(cx: Counterexample | None) -> dict[str, Any] | None:
-    if cx is None:
-        return None
-    return {
-        "a": cx.operands[0],
-        "b": cx.operands[1],
-        "a_bits": cx.bits(0),
-        "b_bits": cx.bits(1),
-        "steps": cx.steps,
-        "step": cx.step,
-        "expected": [e[0] for e in cx.expected],
-        "got": [g[0] for g in cx.got],
-        "hidden": [list(h) for h in cx.hidden],
-    }
-
-
-def adder_json(result: AdderCheck) -> dict[str, Any]:
-    """The ``handnets adder check --json`` object."""
-    proof = result.proof
-    return {
-        "correct": proof.correct,
-        "proved": proof.complete or proof.counterexample is not None,
-        "note": proof.limit_note or None,
-        "threshold": proof.threshold,
-        "hidden_units": proof.network.hidden_units,
-        "reachable_states": len(proof.reachable),
-        "margin": _f(proof.margin),
-        "counterexample": _counterexample_json(proof.counterexample),
-        "exhaustive": {
-            "max_len": result.enumeration.max_len,
-            "pairs": result.enumeration.pairs,
-            "failures": result.enumeration.failures,
-            "requested_len": result.enumeration.requested_len,
-        },
-        "methods_agree": result.methods_agree,
-        "convention_sensitive": proof.convention_sensitive,
-        "other_threshold": None
-        if result.other is None
-        else {"threshold": result.other.threshold, "correct": result.other.correct, "counterexample": _counterexample_json(result.other.counterexample)},
-    }
-
-
-def accuracy_json(accuracy) -> list[dict[str, Any]]:
-    """Exact per-length figures; big integers as JSON integers, fractions as "p/q" strings."""
-    return [
-        {
-            "length": a.length,
-            "pairs": a.pairs,
-            "wrong_pairs": a.wrong_pairs,
-            "digit_accuracy": _f(a.digit_accuracy),
-            "pair_accuracy": _f(a.pair_accuracy),
-        }
-        for a in accuracy
-    ]
-
-
-def trace_json(trace: Trace) -> dict[str, Any]:
-    return {
-        "a": trace.a,
-        "b": trace.b,
-        "produced": trace.produced,
-        "correct": trace.correct,
-        "steps": [
-            {
-                "t": t,
-                "x": list(s.x),
-                "h_pre": [_f(z) for z in s.h_pre],
-                "h": list(s.h),
-                "y_pre": _f(s.y_pre[0]),
-                "y": s.y[0],
-                "expected": e,
-            }
-            for t, (s, e) in enumerate(zip(trace.run, trace.expected), start=1)
-        ],
-    }
-
-
-def proof_document(result: AdderCheck) -> tuple[str, str]:
+def proof_document(result: TaskCheck) -> tuple[str, str]:
     """``proofs/adder.md``: claim, method, evidence, generated from the check itself."""
     proof = result.proof
     net = proof.network
