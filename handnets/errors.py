@@ -12,6 +12,7 @@ else is a real bug and keeps its traceback.
     │   ├── InvalidSpec(InputError)                  model code / layer constructors (params)
     │   ├── InvalidKey(InputError)                   a grading key
     │   ├── InvalidSheet(InputError)                 a student's answer sheet
+    │   ├── InvalidExport(InputError)                an LMS export or its column mapping (handnets.lms)
     │   └── InvalidRequest(InputError)               arguments a computation cannot serve (field: which)
     └── UsageError(HandnetsError)                    a command-line request that makes no sense
 """
@@ -26,6 +27,7 @@ __all__ = [
     "InvalidSpec",
     "InvalidKey",
     "InvalidSheet",
+    "InvalidExport",
     "InvalidRequest",
     "UsageError",
 ]
@@ -78,6 +80,10 @@ class InvalidKey(InputError):
 
 class InvalidSheet(InputError):
     """A student's answer sheet that cannot be read at all."""
+
+
+class InvalidExport(InputError):
+    """An LMS export (Canvas, Moodle, PrairieLearn, Forms) or a column mapping that cannot be read."""
 
 
 class InvalidRequest(InputError):

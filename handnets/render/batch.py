@@ -7,6 +7,7 @@ import hashlib
 import io
 import re
 import unicodedata
+from pathlib import Path
 from typing import Any
 
 from rich.console import Group
@@ -14,13 +15,16 @@ from rich.table import Table
 from rich.text import Text
 
 from handnets.grading.analytics import Analytics, Setting, counted_score
-from handnets.grading.batch import Batch
+from handnets.grading.batch import Batch, Problem, batch_problems
 from handnets.grading.grade import Report
 from handnets.render.grading import disposition, format_score, json_number, report_json
 from handnets.render.text import clean, csv_cell, escape_filename, json_safe
 
 __all__ = [
     "format_grades_csv",
+    "format_rows_csv",
+    "markdown_feedback",
+    "render_matching",
     "summary_json",
     "gradescope_json",
     "gradescope_error_json",
@@ -74,10 +78,57 @@ def format_grades_csv(batch: Batch) -> str:
         status = f"graded; for review: {' '.join(review)}" if review else "graded"  # invalid and undecided: 0 until read
         rows.append([report.student, report.source, *(scores[i] for i in ids), format_score(report.score),
                      format_score(report.max_score), status])
-    for item in batch.unreadable:
-        rows.append(["", item.source, *([""] * len(ids)), "", format_score(batch.key.max_score), f"unreadable: {item.reason}"])
+    for item in batch.unreadable:  # the row keeps the file name as the student: nothing is dropped
+        rows.append([Path(item.source).stem or item.source, item.source, *([""] * len(ids)), "", format_score(batch.key.max_score), f"unreadable: {item.reason}"])
     writer.writerows([csv_cell(cell) for cell in row] for row in rows)
     return buffer.getvalue()
+
+
+def format_rows_csv(rows, *, lines: bool = False) -> str:
+    """Rows (an upload for an LMS) as CSV, every cell defused as in grades.csv; ``lines`` keeps the line
+    breaks of Markdown feedback (inside quoted cells, as CSV allows).
+
+    >>> format_rows_csv([("Student", "Score"), ("=cmd|' /C calc'!A0", "3")])
+    'Student,Score\n"\'=cmd|\' /C calc\'!A0",3\n'
+    """
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    for row in rows:
+        writer.writerow([_upload_cell(cell, lines) for cell in row])
+    return buffer.getvalue()
+
+
+def _upload_cell(value: Any, lines: bool) -> str:
+    if not lines:
+        return csv_cell(value)
+    text = value if isinstance(value, str) else str(value)
+    return clean(("'" + text) if text.startswith(("=", "+", "-", "@", "\t", "\r")) else text, lines=True)
+
+
+def markdown_feedback(verdict) -> str:
+    """One answer's feedback as Markdown (PrairieLearn shows it to the student): the verdict, the
+    feedback, and how the answer was read, in code spans so that nothing in it is read as Markdown."""
+    parts = [f"{verdict.verdict} ({format_score(verdict.score)} / {format_score(verdict.max_score)})"]
+    if verdict.feedback:
+        parts.append(verdict.feedback)
+    if verdict.read_as is not None and verdict.read_as.plain and verdict.read_as.plain != verdict.submitted:
+        parts.append(f"read as `{verdict.read_as.plain.replace('`', chr(39))}`")
+    return clean(" \u2014 ".join(parts), lines=True)
+
+
+def render_matching(matching, key) -> Table:
+    """Which export column answers which question: the table shown when the matching is not certain."""
+    table = Table(title="Columns of the export and the questions they answer (? = not certain)", title_justify="left",
+                  caption="questions no column answers: " + (", ".join(matching.unanswered) or "none"), caption_justify="left")
+    table.add_column("", no_wrap=True)
+    table.add_column("column", overflow="fold", ratio=2)
+    table.add_column("question", overflow="fold", ratio=1)
+    table.add_column("how", overflow="fold", ratio=1)
+    for match in matching.matches:
+        label = match.column.label if match.column.text in ("", match.column.label) else f"{match.column.label}: {match.column.text}"
+        table.add_row("" if match.certain else "?", Text(clean(_shorten(label, 90))), Text(clean(match.question or "-")),
+                      Text(clean(match.how)))
+    return table
 
 
 def summary_json(batch: Batch, analytics: Analytics) -> dict[str, Any]:
@@ -85,6 +136,9 @@ def summary_json(batch: Batch, analytics: Analytics) -> dict[str, Any]:
         "key": batch.key.name,
         "students": len(batch.reports),
         "unreadable": [{"source": u.source, "reason": u.reason} for u in batch.unreadable],
+        # what a TA must look at (handnets.grading.batch.batch_problems); any of them gives exit code 3
+        "problems": [{"kind": p.kind, "student": p.student, "source": p.source, "detail": p.detail}
+                     for p in batch_problems(batch)],
         "questions": [
             {
                 "id": q.question,
@@ -229,7 +283,8 @@ def _shorten(text: str, limit: int = 70) -> str:
 
 
 def render_batch(batch: Batch, analytics: Analytics, *, pairs: int = 10, review_rows: int = 20, wrong_per_question: int = 3) -> Group:
-    """The terminal summary: per-question figures, the review queue, common mistakes, unreadable sheets, shared answers.
+    """The terminal summary: per-question figures, the review queue, common mistakes, problems (unreadable sheets
+    among them), shared answers.
 
     Nothing a TA looks up (a question id, a note, a student) is cropped at any width: narrow
     consoles get a narrow layout, and long cells fold. Examples of wrong answers are cut at 70
@@ -250,13 +305,9 @@ def render_batch(batch: Batch, analytics: Analytics, *, pairs: int = 10, review_
             mistakes.add_row(Text("  " + clean(wrong.note)), str(wrong.count), Text(clean(_shorten(wrong.example))))
     if mistakes.row_count:
         parts.append(mistakes)
-    if batch.unreadable:
-        unreadable = Table(title=f"{len(batch.unreadable)} unreadable sheet(s)", title_justify="left")
-        unreadable.add_column("sheet", overflow="fold")
-        unreadable.add_column("reason", overflow="fold")
-        for item in batch.unreadable:
-            unreadable.add_row(Text(clean(item.source)), Text(clean(item.reason, lines=True)))
-        parts.append(unreadable)
+    problems = batch_problems(batch)
+    if problems:
+        parts.append(_problems_table(problems))
     if analytics.pairs:
         sharing = Table(title="Shared uncommon wrong answers (answer-sharing report)", title_justify="left")
         sharing.add_column("students", overflow="fold")
@@ -268,6 +319,19 @@ def render_batch(batch: Batch, analytics: Analytics, *, pairs: int = 10, review_
                             Text(clean(", ".join(s.question for s in pair.shared))))
         parts.append(sharing)
     return Group(*parts)
+
+
+def _problems_table(problems: tuple[Problem, ...]) -> Table:
+    """The batch's problems, one row each: nothing wrong with a sheet goes by unsaid."""
+    table = Table(title=f"Problems: {len(problems)} (also in summary.json, problems)", title_justify="left")
+    table.add_column("problem", no_wrap=True)
+    table.add_column("student", overflow="fold")
+    table.add_column("sheet", overflow="fold")
+    table.add_column("detail", overflow="fold", ratio=1)
+    for problem in problems:
+        table.add_row(problem.kind, Text(clean(problem.student)), Text(clean(problem.source)),
+                      Text(clean(problem.detail, lines=True)))
+    return table
 
 
 def report_files(batch: Batch) -> dict[str, dict[str, Any]]:
