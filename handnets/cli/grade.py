@@ -108,6 +108,9 @@ def register(subparsers) -> None:
     build = actions.add_parser("build", help="write an autograder.zip that grades submissions with handnets")
     build.add_argument("--key", required=True, help="a key file, or the name of a built-in key (homework)")
     build.add_argument("-o", "--output", type=Path, default=Path("autograder.zip"), help="the zip to write (default autograder.zip)")
+    build.add_argument("--wheels", type=Path, metavar="DIR",
+                       help="bundle these wheels (pip download -d DIR sympy numpy rich tomli, for the image's Python): "
+                            "setup.sh then installs without the network")
     build.set_defaults(func=run_gradescope_build)
 
 
@@ -403,7 +406,7 @@ def _run_gradescope(args: argparse.Namespace, out: Console) -> int:
         (result,) = _grade_isolated(args.key, [str(args.sheets[0])], args.time_limit)
         if isinstance(result, Unreadable):
             raise InvalidSheet(result.reason)
-        payload = gradescope_json(result, _setting(args))
+        payload = gradescope_json(result, _setting(args), load_key(args.key))
         code = 0
     except HandnetsError as exc:
         payload, code = gradescope_error_json(str(exc)), 2
@@ -500,7 +503,10 @@ def run_gradescope_build(args: argparse.Namespace, out: Console) -> int:
     from handnets.render.text import clean
 
     load_key(args.key)  # refuse to build a bundle around a key that cannot be read
-    data = build_autograder(args.key)
+    try:
+        data = build_autograder(args.key, wheels=args.wheels)
+    except InvalidRequest as exc:
+        raise UsageError(f"--wheels {exc.source}: {exc.message}") from None
     write_file(args.output, data)  # a fresh random name beside it, O_EXCL and O_NOFOLLOW: never a planted X.tmp
     out.print(Text(clean(f"wrote {args.output} ({len(data):,} bytes): upload it as the autograder of a Gradescope programming assignment")))
     return 0

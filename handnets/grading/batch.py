@@ -60,20 +60,44 @@ class Limits:
 _CGROUP_LIMITS = ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes")
 
 
-def default_memory_bytes(cap: int = 2 * 1024**3, *, limits: Sequence[str] = _CGROUP_LIMITS) -> int:
+def _own_cgroup_limits(proc: str = "/proc/self/cgroup") -> tuple[str, ...]:
+    """The memory limits of this process's own cgroup and its ancestors (cgroup v2), innermost first."""
+    try:
+        with open(proc) as file:
+            lines = file.read(10_000).splitlines()
+    except OSError:
+        return ()
+    for line in lines:
+        if line.startswith("0::/"):
+            parts = [p for p in line[4:].split("/") if p and p not in (".", "..")]
+            return tuple("/sys/fs/cgroup/" + "/".join(parts[:n] + ["memory.max"]) for n in range(len(parts), 0, -1))
+    return ()
+
+
+def default_memory_bytes(cap: int = 2 * 1024**3, *, limits: Sequence[str] | None = None) -> int:
     """Each worker's address-space limit: 2 GiB, or less inside a smaller container (Gradescope: 768 MB).
 
-    A container's memory limit (cgroup v2 ``memory.max``, or v1 ``memory.limit_in_bytes``) less 256 MiB
-    for the parent, but never under 512 MiB (a warm worker maps about 190 MB before judging anything).
+    The tightest memory limit over this process's cgroup and its ancestors, and the container's own
+    (cgroup v2 ``memory.max``, or v1 ``memory.limit_in_bytes``), less 256 MiB for the parent, but never
+    under 512 MiB (a warm worker maps about 190 MB before judging anything).
+
+    >>> import tempfile, os
+    >>> limit = os.path.join(tempfile.mkdtemp(), "memory.max")
+    >>> _ = open(limit, "w").write(str(768 * 1024**2))
+    >>> default_memory_bytes(limits=[limit]) // 1024**2, default_memory_bytes(limits=["/nonexistent"]) // 1024**2
+    (512, 2048)
     """
-    for name in limits:
+    found = []
+    for name in (limits if limits is not None else (*_own_cgroup_limits(), *_CGROUP_LIMITS)):
         try:
             with open(name) as file:
-                text = file.read().strip()
+                text = file.read(100).strip()
         except OSError:
             continue
         if text.isdigit():
-            return min(cap, max(512 * 1024**2, int(text) - 256 * 1024**2))
+            found.append(int(text))
+    if found:
+        return min(cap, max(512 * 1024**2, min(found) - 256 * 1024**2))
     return cap
 
 

@@ -84,8 +84,10 @@ def ingest(form: str, path: str, key: Key, *, map_path: str | None = None, attem
             question = by_label.get(label)
             if question is not None:
                 answers[question] = value
-                if label in item.submissions:
-                    sent[question] = item.submissions[label]
+        for label, question in by_label.items():  # PrairieLearn: the row an answer was (or should have been) in
+            submission = item.submissions.get(label) or item.submissions.get(label.split("/", 1)[0])
+            if submission:
+                sent[question] = submission
         rows = ", ".join(map(str, item.rows[:5])) + (", ..." if len(item.rows) > 5 else "")
         sheets.append(Sheet(student=student[:200], answers=MappingProxyType(answers),
                             source=f"{export.source}: row{'s' if len(item.rows) > 1 else ''} {rows}"))

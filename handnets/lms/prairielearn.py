@@ -79,6 +79,7 @@ def read_prairielearn(path: str) -> Export:
             continue
         entry = per_student.setdefault(student, {"rows": [], "answers": {}, "submissions": {}, "uin": cell(cells, at["uin"])})
         entry["rows"].append(number)
+        entry["submissions"][qid] = cell(cells, at["submission_id"])  # every answer of the question, given or not
         for name, value in submitted.items():
             label = f"{qid}/{name}"
             names.setdefault(qid, set()).add(str(name))

@@ -109,7 +109,7 @@ def markdown_feedback(verdict) -> str:
     """One answer's feedback as Markdown (PrairieLearn shows it to the student): the verdict, the
     feedback, and how the answer was read, in code spans so that nothing in it is read as Markdown."""
     parts = [f"{verdict.verdict} ({format_score(verdict.score)} / {format_score(verdict.max_score)})"]
-    if verdict.feedback:
+    if verdict.feedback and verdict.feedback != verdict.verdict:
         parts.append(verdict.feedback)
     if verdict.read_as is not None and verdict.read_as.plain and verdict.read_as.plain != verdict.submitted:
         parts.append(f"read as `{verdict.read_as.plain.replace('`', chr(39))}`")
@@ -173,51 +173,79 @@ def summary_json(batch: Batch, analytics: Analytics) -> dict[str, Any]:
     })
 
 
-def gradescope_json(report: Report, setting: Setting | str = Setting.FINAL) -> dict[str, Any]:
-    """Gradescope's autograder results: one test per question.
+def gradescope_json(report: Report, setting: Setting | str = Setting.FINAL, key=None) -> dict[str, Any]:
+    """Gradescope's autograder results: one test per question, Markdown output (``output_format: md``).
 
     Final grading (the default): an invalid or undecided answer scores 0 and its test output says it
     is flagged for the TA to read; the results' output counts them. Resubmittable: an invalid answer
-    is sent back (its message, and that it is not counted) and the score leaves it out.
+    is sent back (its message, and that it is not counted) and the score leaves it out. A question a
+    person grades (``text``) is pending: max_score 0 and no status, so it is neither passed nor failed,
+    and its points are not in this score. Each test's visibility is the key's for its question (feedback
+    may reveal the answer: ``after_due_date``, ``after_published`` or ``hidden`` hold it back).
     """
+    visibility = {q.id: q.visibility for q in key.questions} if key is not None else {}
     tests = []
     for number, verdict in enumerate(report.verdicts, start=1):
-        what = disposition(verdict, setting)
-        lines = [f"{verdict.verdict}: {verdict.feedback}"]
-        if what == "for review":
-            lines.append("flagged for the TA: this answer scores 0 until a person reads it" if verdict.verdict == "invalid"
-                         else "flagged for the TA: the grader could not decide; a person will read it")
-        elif what == "sent back":
-            lines.append("sent back: not counted; fix the notation as the message says and resubmit")
-        if verdict.submitted:
-            lines.append(f"your answer: {verdict.submitted}")
-        if verdict.read_as is not None and verdict.read_as.plain and verdict.read_as.plain != verdict.submitted:
-            lines.append(f"read as: {verdict.read_as.plain}")
-        tests.append(
-            {
-                "name": verdict.id,
-                "number": str(number),
-                "score": json_number(verdict.score),
-                "max_score": json_number(verdict.max_score),
-                "status": "passed" if verdict.verdict == "correct" else "failed",
-                "output": "\n".join(lines),
-                "visibility": "visible",
-            }
-        )
+        test = {"name": verdict.id, "number": str(number), "output_format": "md",
+                "visibility": visibility.get(verdict.id, "visible")}
+        if verdict.verdict == "manual":
+            test |= {"score": 0, "max_score": 0,
+                     "output": f"**pending**: a person grades this answer; its {format_score(verdict.max_score)} point(s) "
+                               "are not in this score" + _md_answer(verdict)}
+        else:
+            test |= {"score": json_number(verdict.score), "max_score": json_number(verdict.max_score),
+                     "status": "passed" if verdict.verdict == "correct" else "failed", "output": _md_output(verdict, setting)}
+        tests.append(test)
     score, _ = counted_score(report, setting)
     flagged = [v.id for v in report.verdicts if disposition(v, setting) == "for review"]
     returned = [v.id for v in report.verdicts if disposition(v, setting) == "sent back"]
-    output = [f"graded against key {report.key}"]
+    pending = [v.id for v in report.verdicts if v.verdict == "manual"]
+    output = [f"Graded against the key {_md_escape(report.key)}."]
     if flagged:
-        output.append(f"{len(flagged)} answer(s) flagged for the TA to review (scored 0 until then): {', '.join(flagged)}")
+        output.append(f"{len(flagged)} answer(s) flagged for the TA to review (scored 0 until then): {_md_escape(', '.join(flagged))}")
     if returned:
-        output.append(f"{len(returned)} answer(s) could not be read and were not counted: fix and resubmit: {', '.join(returned)}")
-    return json_safe({"score": json_number(score), "tests": tests, "output": "\n".join(output), "visibility": "visible"})
+        output.append(f"{len(returned)} answer(s) could not be read and were not counted: fix and resubmit: "
+                      f"{_md_escape(', '.join(returned))}")
+    if pending:
+        output.append(f"{len(pending)} answer(s) wait for a person: {_md_escape(', '.join(pending))}")
+    return json_safe({"score": json_number(score), "output": "\n\n".join(output), "output_format": "md",
+                      "visibility": "visible", "tests": tests})
+
+
+def _md_output(verdict, setting) -> str:
+    what = disposition(verdict, setting)
+    lines = [f"**{verdict.verdict}**" + (f": {_md_escape(verdict.feedback)}" if verdict.feedback and verdict.feedback != verdict.verdict else "")]
+    if what == "for review":
+        lines.append("flagged for the TA: this answer scores 0 until a person reads it" if verdict.verdict == "invalid"
+                     else "flagged for the TA: the grader could not decide; a person will read it")
+    elif what == "sent back":
+        lines.append("sent back: not counted; fix the notation as the message says and resubmit")
+    text = "\n\n".join(lines) + _md_answer(verdict)
+    if verdict.read_as is not None and verdict.read_as.plain and verdict.read_as.plain != verdict.submitted:
+        text += "\n\nread as:\n\n" + _md_code(verdict.read_as.plain)
+    return text
+
+
+def _md_answer(verdict) -> str:
+    return "\n\nyour answer:\n\n" + _md_code(verdict.submitted) if verdict.submitted else ""
+
+
+def _md_code(text: str) -> str:
+    """A fenced code block that ``text`` cannot close: longer than any run of backticks in it."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}\n{text}\n{fence}"
+
+
+def _md_escape(text: str) -> str:
+    """Text from a key or a sheet shown in Markdown as itself (no links, emphasis or HTML)."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!<>|~])", r"\\\1", text)
 
 
 def gradescope_error_json(message: str) -> dict[str, Any]:
     """A valid results file when the submission could not be graded at all."""
-    return json_safe({"score": 0, "tests": [], "output": f"Your submission could not be graded: {message}", "visibility": "visible"})
+    return json_safe({"score": 0, "tests": [], "output": f"Your submission could not be graded: {_md_escape(message)}",
+                      "output_format": "md", "visibility": "visible"})
 
 
 _VERDICT_COLUMNS = ("correct", "incorrect", "invalid", "undecided", "missing", "manual")
