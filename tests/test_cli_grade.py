@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
-import tomllib
+from handnets.safeio import tomllib
 from pathlib import Path
 
 import pytest
+
+pytestmark = pytest.mark.py310
 
 from handnets.grading.key import load_key
 from handnets.grading.sheet import load_sheet

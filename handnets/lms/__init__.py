@@ -93,7 +93,8 @@ def ingest(form: str, path: str, key: Key, *, map_path: str | None = None, attem
                             source=f"{export.source}: row{'s' if len(item.rows) > 1 else ''} {rows}"))
         identities[student[:200]] = item.identity
         submissions[student[:200]] = MappingProxyType(sent)
-    return Ingested(export, matching, tuple(sheets), MappingProxyType(identities), MappingProxyType(submissions), export.errors)
+    return Ingested(export, matching, tuple(sheets), MappingProxyType(identities), MappingProxyType(submissions),
+                    tuple(sorted(export.errors, key=lambda e: e.row)))
 
 
 _BARE = re.compile(r"^[^'\x00-\x1f\x7f]*$")

@@ -32,7 +32,7 @@ def read_forms(path: str) -> Export:
     attempts = []
     seen: dict[str, int] = {}
     for number, cells in table.rows:
-        student = cell(cells, email)
+        student = cell(cells, email).lower()  # e-mail addresses are told apart without case
         if not student:
             errors.append(RowError(number, "no e-mail address"))
             continue
