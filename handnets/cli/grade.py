@@ -488,7 +488,7 @@ def _only(key, question_id: str):
 
 
 def run_template(args: argparse.Namespace, out: Console) -> int:
-    from handnets.render.grading import format_template
+    from handnets.render.template import format_template
 
     text = format_template(load_key(args.key))
     if args.output is None:

@@ -88,8 +88,9 @@ def format_rows_csv(rows, *, lines: bool = False) -> str:
     """Rows (an upload for an LMS) as CSV, every cell defused as in grades.csv; ``lines`` keeps the line
     breaks of Markdown feedback (inside quoted cells, as CSV allows).
 
-    >>> format_rows_csv([("Student", "Score"), ("=cmd|' /C calc'!A0", "3")])
-    'Student,Score\n"\'=cmd|\' /C calc\'!A0",3\n'
+    >>> print(format_rows_csv([("Student", "Score"), ("=cmd|' /C calc'!A0", "3")]), end="")
+    Student,Score
+    '=cmd|' /C calc'!A0,3
     """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
