@@ -43,7 +43,7 @@ def test_canvas_classic_last_attempt_latex_and_escaped_commas(tmp_path):
 
 
 def test_canvas_classic_best_and_all_attempts(tmp_path):
-    (tmp_path / "map.toml").write_text('"1813895" = "params.classifier.lstm"\n')
+    (tmp_path / "map.toml").write_text('"1813895" = "params.classifier.lstm"\n"1813894" = ""\n"1813896" = ""\n')
     best = ingest("canvas", str(DATA / "canvas_classic.csv"), KEY, map_path=str(tmp_path / "map.toml"), attempt="best")
     assert _answers(best)["101"] == {"params.classifier.lstm": "6272"}  # attempt 2 scored 4, attempt 1 2.5
     every = ingest("canvas", str(DATA / "canvas_classic.csv"), KEY, map_path=str(tmp_path / "map.toml"), attempt="all")
@@ -113,6 +113,21 @@ def test_forms_extra_column_is_uncertain(tmp_path):
     (tmp_path / "f.csv").write_text("\n".join(rows) + "\n")
     with pytest.raises(UncertainMatching):
         ingest("forms", str(tmp_path / "f.csv"), KEY)
+    (tmp_path / "map.toml").write_text('"Any comments?" = ""\n')  # the rest still matched by prompt
+    got = ingest("forms", str(tmp_path / "f.csv"), KEY, map_path=str(tmp_path / "map.toml"))
+    assert [m.how for m in got.matching.matches] == ["prompt", "prompt", "left out"]
+
+
+def test_map_naming_a_question_the_key_lacks_says_did_you_mean(tmp_path):
+    (tmp_path / "map.toml").write_text('"1813894" = "lstm.cbar"\n')
+    with pytest.raises(InvalidExport, match="did you mean lstm.cbar_t"):
+        ingest("canvas", str(DATA / "canvas_classic.csv"), KEY, map_path=str(tmp_path / "map.toml"))
+
+
+def test_two_columns_for_one_question_are_uncertain(tmp_path):
+    (tmp_path / "map.toml").write_text('"1813894" = "lstm.cbar_t"\n"1813895" = "lstm.cbar_t"\n"1813896" = ""\n')
+    with pytest.raises(UncertainMatching):
+        ingest("canvas", str(DATA / "canvas_classic.csv"), KEY, map_path=str(tmp_path / "map.toml"))
 
 
 @pytest.mark.parametrize("content, message", [

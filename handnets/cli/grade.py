@@ -198,7 +198,8 @@ def _run_batch(args: argparse.Namespace, out: Console, uploads: dict) -> int:
         summary = summary_json(batch, analytics)
         # the small files first: if the disk fills up, the gradebook is what survives in the staging folder
         folder.write("grades.csv", format_grades_csv(batch))
-        for name, text in uploads(batch, course).items() if callable(uploads) else ():
+        extra = uploads(batch, course) if callable(uploads) else {}
+        for name, text in extra.items():
             folder.write(name, text)
         folder.write("summary.json", json.dumps(summary, indent=2) + "\n")
         for name, payload in report_files(batch).items():
@@ -217,8 +218,8 @@ def _run_batch(args: argparse.Namespace, out: Console, uploads: dict) -> int:
         out.file.write(json.dumps(summary) + "\n")
     else:
         out.print(render_batch(batch, analytics))
-        out.print(Text(clean(f"wrote {directory / 'grades.csv'}, {directory / 'summary.json'} and "
-                             f"{len(batch.reports)} files in {directory / 'students'}")))
+        written = ", ".join(str(directory / name) for name in ("grades.csv", *extra, "summary.json"))
+        out.print(Text(clean(f"wrote {written} and {len(batch.reports)} files in {directory / 'students'}")))
         if problems:
             out.print(Text(f"{len(problems)} problem(s) to look at (listed above): exit code {EXIT_PROBLEMS}"))
     return EXIT_PROBLEMS if problems else 0
@@ -340,7 +341,11 @@ def _ingest(args: argparse.Namespace, out: Console):
         return ingest(args.source_format, str(args.sheets[0]), key, map_path=None if args.map is None else str(args.map),
                       attempt=args.attempt)
     except UncertainMatching as exc:
-        if exc.matching is not None:
+        if exc.matching is not None and getattr(args, "json", False):
+            out.file.write(json.dumps({"error": exc.message, "columns": [
+                {"label": m.column.label, "text": m.column.text, "question": m.question, "how": m.how, "certain": m.certain}
+                for m in exc.matching.matches], "unanswered": list(exc.matching.unanswered)}) + "\n")
+        elif exc.matching is not None:
             out.print(render_matching(exc.matching, key))
         raise
 
@@ -398,6 +403,8 @@ def _run_gradescope(args: argparse.Namespace, out: Console) -> int:
 
     if args.out is None:
         raise UsageError("--format gradescope needs --out DIR (Gradescope reads DIR/results.json)")
+    if args.source_format is not None:
+        raise UsageError("--format gradescope grades one submission's sheet; an export (--from) is graded with --out DIR")
     target = args.out / "results.json"
     _check_folder(args.out)  # before grading: an unusable --out fails now
     try:

@@ -9,6 +9,9 @@ platform calls it), from the key's ``[questions.source]`` tables, or from the he
     "Q4. How many parameters does the LSTM layer have?" = "params.classifier.lstm"   # a Forms title
     "1813899" = ""                                 # a column to leave out
 
+A map need not name every column: the others are matched as below (so ``"Any comments?" = ""`` alone
+may be enough for a form whose titles are the key's prompts).
+
 Matching by header is certain when a column's label or text names a question id, or its text is the
 question's prompt (ignoring case, spacing and punctuation); a close but inexact prompt, two columns
 for one question, or a column matching nothing is uncertain, and ingesting stops with the table of
@@ -87,9 +90,6 @@ def match_columns(export: Export, key: Key, explicit: Mapping[str, str] | None =
         mapped = next((explicit[n] for n in names if n in explicit), None)
         if mapped is not None:
             matches.append(Match(column=column, question=mapped or None, how="map" if mapped else "left out", certain=True))
-            continue
-        if explicit:  # a --map names every column it wants: the others are left out, certainly
-            matches.append(Match(column=column, question=None, how="not in the map", certain=True))
             continue
         keyed = next((from_key[n] for n in names if n in from_key), None)
         if keyed is not None:

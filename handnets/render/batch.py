@@ -117,10 +117,9 @@ def markdown_feedback(verdict) -> str:
     return clean(" \u2014 ".join(parts), lines=True)
 
 
-def render_matching(matching, key) -> Table:
-    """Which export column answers which question: the table shown when the matching is not certain."""
-    table = Table(title="Columns of the export and the questions they answer (? = not certain)", title_justify="left",
-                  caption="questions no column answers: " + (", ".join(matching.unanswered) or "none"), caption_justify="left")
+def render_matching(matching, key=None) -> Group:
+    """Which export column answers which question (? = not certain), and the questions no column answers."""
+    table = Table(title="Columns of the export and the questions they answer (? = not certain)", title_justify="left")
     table.add_column("", no_wrap=True)
     table.add_column("column", overflow="fold", ratio=2)
     table.add_column("question", overflow="fold", ratio=1)
@@ -129,7 +128,11 @@ def render_matching(matching, key) -> Table:
         label = match.column.label if match.column.text in ("", match.column.label) else f"{match.column.label}: {match.column.text}"
         table.add_row("" if match.certain else "?", Text(clean(_shorten(label, 90))), Text(clean(match.question or "-")),
                       Text(clean(match.how)))
-    return table
+    unanswered = list(matching.unanswered)
+    shown = ", ".join(unanswered[:6]) + (f" and {len(unanswered) - 6} more" if len(unanswered) > 6 else "")
+    note = (f"{len(unanswered)} question(s) of the key no column answers (missing on every sheet): {shown}" if unanswered
+            else "every question of the key has a column")
+    return Group(table, Text(clean(note)))
 
 
 def summary_json(batch: Batch, analytics: Analytics) -> dict[str, Any]:
