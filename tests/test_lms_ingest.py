@@ -237,3 +237,66 @@ def test_cli_lms_formats_are_the_readers():
     from handnets.lms import FORMATS
 
     assert LMS_FORMATS == tuple(FORMATS)
+
+
+# ------------------------------------------------------------------------------ spaces of inputs
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+_TEXT = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=60)
+
+
+@settings(max_examples=60, deadline=None)
+@given(value=_TEXT)
+def test_sheet_toml_round_trips_any_text(value, tmp_path_factory):
+    from handnets.grading.sheet import Sheet, loads_sheet
+
+    text = sheet_toml(Sheet("s", {"q.1": value}, "x.csv: row 2"))
+    assert dict(loads_sheet(text).answers) == {"q.1": value}
+
+
+_ANSWER = st.text(st.characters(whitelist_categories=("L", "N", "P", "S", "Zs"), blacklist_characters="\\\x00"), min_size=1,
+                  max_size=40).filter(lambda t: t.strip() and t.strip() != "-")
+
+
+@settings(max_examples=40, deadline=None)
+@given(answers=st.lists(st.tuples(_ANSWER, _ANSWER), min_size=1, max_size=6),
+       delimiter=st.sampled_from([",", ";", "\t"]))
+def test_canvas_export_written_by_a_csv_writer_reads_back(answers, delimiter, tmp_path_factory):
+    """Oracle: Python's csv writer quoting as Ruby's CSV does, and the answers as written (no backslashes,
+    so no Canvas escapes apply): reading the export must give them back, stripped."""
+    path = tmp_path_factory.mktemp("canvas") / "export.csv"
+    header = ["name", "id", "section", "submitted", "11: Q one", "1", "12: Q two", "1", "n correct", "n incorrect", "score"]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\n")
+    writer.writerow(header)
+    for number, (one, two) in enumerate(answers):
+        writer.writerow([f"Student {number}", str(1000 + number), "A", "2026-04-06 17:23:43 UTC", one, "1", two, "0", "1", "1", "1"])
+    path.write_text(buffer.getvalue(), encoding="utf-8")
+    (path.parent / "map.toml").write_text('"11" = "a"\n"12" = "b"\n')
+    key_text = "[[questions]]\nid = 'a'\ntype = 'text'\n[[questions]]\nid = 'b'\ntype = 'text'\n"
+    (path.parent / "k.toml").write_text(key_text)
+    got = ingest("canvas", str(path), load_key(path.parent / "k.toml"), map_path=str(path.parent / "map.toml"))
+    assert _answers(got) == {str(1000 + n): {"a": one.strip(), "b": two.strip()} for n, (one, two) in enumerate(answers)}
+
+
+def test_moodle_semicolon_export_from_a_german_spreadsheet(tmp_path):
+    text = (DATA / "moodle_de.csv").read_text(encoding="utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text)))
+    buffer = io.StringIO()
+    csv.writer(buffer, delimiter=";", lineterminator="\r\n").writerows(rows)
+    (tmp_path / "m.csv").write_text(buffer.getvalue(), encoding="utf-8")
+    got = ingest("moodle", str(tmp_path / "m.csv"), KEY, map_path=str(DATA / "moodle_map.toml"))
+    assert _answers(got)["joerg@example.org"]["params.classifier.lstm"] == "4*(16*32 + 32*32 + 32)"
+
+
+def test_moodle_stack_inputs_are_columns_of_their_own(tmp_path):
+    (tmp_path / "m.csv").write_text(
+        '"Last name","First name","Email address",Status,Started,Completed,Duration,"Grade/10.00","Response 1","Response 2"\n'
+        'Smith,John,j@x.org,Finished,6 February 2024  9:48 AM,6 February 2024  9:50 AM,2 mins 18 secs,5.00,'
+        '"Seed: 1245; ans1: 6272 [score]; ans2: 28x28x8 [valid]; prt1: # = 1 | prt1-1-T",6400\n', encoding="utf-8")
+    (tmp_path / "map.toml").write_text('"1/ans1" = "params.classifier.lstm"\n"Response 1/ans2" = "conv.output_shape"\n'
+                                       '"Response 2" = ""\n')
+    got = ingest("moodle", str(tmp_path / "m.csv"), KEY, map_path=str(tmp_path / "map.toml"))
+    assert _answers(got) == {"j@x.org": {"params.classifier.lstm": "6272", "conv.output_shape": "28x28x8"}}

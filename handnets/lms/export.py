@@ -109,7 +109,7 @@ def read_table(path: str, *, limit: int = MAX_EXPORT_BYTES) -> Table:
     if not text.strip():
         raise InvalidExport("the export is empty", source=source)
     csv.field_size_limit(max(csv.field_size_limit(), limit))  # the file is bounded; one answer is checked below
-    reader = csv.reader(io.StringIO(text, newline=""), strict=False)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text), strict=False)
     try:
         header = next(reader)
     except csv.Error as exc:
@@ -139,6 +139,19 @@ def read_table(path: str, *, limit: int = MAX_EXPORT_BYTES) -> Table:
         cells = cells + [""] * (len(header) - len(cells))  # trailing empty cells are often left out
         rows.append((number, tuple(cells)))
     return Table(source=source, header=tuple(header), rows=tuple(rows), errors=tuple(errors))
+
+
+def _delimiter(text: str) -> str:
+    """The export's separator, from its header line: a comma, or the tab of Excel's "Unicode text" or
+    the semicolon of a spreadsheet saved where the comma is the decimal mark, when they outnumber commas.
+
+    >>> _delimiter("a,b;c\\n"), _delimiter("a\\tb\\tc\\n"), _delimiter("Name;Note/10,00;Antwort 1\\n")
+    (',', '\\t', ';')
+    """
+    header = text.split("\n", 1)[0]
+    counts = {d: header.count(d) for d in (",", "\t", ";")}
+    best = max(("\t", ";"), key=lambda d: counts[d])
+    return best if counts[best] > counts[","] else ","
 
 
 def _decode(data: bytes, source: str) -> str:

@@ -8,7 +8,9 @@ the response). Headers are in the site's language and changed between versions (
 response being the one whose word is a known translation of "Response" (or, when the slot columns
 come in threes, the middle one); the grade is the header ``<word>/<number>``. With "which tries: all"
 a student has one row per try: each row is an attempt here, in order (only the last carries the
-grade). ``-`` is an empty response.
+grade). ``-`` is an empty response. A STACK question's response is a summary,
+``Seed: 1245; ans1: 9*x^2+2 [score]; ans2: 18*x [valid]; prt1: # = 1 | prt1-1-T``: each input is then a
+column of its own, ``Response 3/ans1`` (or ``3/ans1``), holding what the student typed.
 """
 
 from __future__ import annotations
@@ -24,6 +26,21 @@ _SLOT = re.compile(r"^(.*\S)\s+(\d+)$")
 _GRADE = re.compile(r"^[^/]{1,40}/\s*\d+(?:[.,]\d+)?$")
 _RESPONSE_WORDS = {"response", "responses", "antwort", "réponse", "respuesta", "risposta", "resposta", "antwoord",
                    "odpowiedź", "svar", "vastaus", "odpověď", "ответ", "回答", "응답", "yanıt"}
+_STACK = re.compile(r"^\s*Seed: -?\d+;")
+_STACK_INPUT = re.compile(r"(?:^|;)\s*([A-Za-z][A-Za-z0-9_]{0,40}): (.*?) \[(?:score|valid|invalid)\](?=;|\s*$)", re.DOTALL)
+
+
+def stack_inputs(summary: str) -> dict[str, str]:
+    """The inputs of a STACK response summary, by name.
+
+    >>> stack_inputs("Seed: 1245; ans1: 9*x^2+2 [score]; ans2: 18*x [valid]; prt1: # = 1 | prt1-1-T")
+    {'ans1': '9*x^2+2', 'ans2': '18*x'}
+    """
+    if not _STACK.match(summary):
+        return {}
+    return {m.group(1): m.group(2).strip() for m in _STACK_INPUT.finditer(summary.split(";", 1)[1])}
+
+
 _IDENTITY = re.compile(r"(e-?mail|courriel|correo|id ?number|idnumber|id-nummer|matr|student ?id|username|nom d'utilisateur)",
                        re.IGNORECASE)
 
@@ -58,7 +75,19 @@ def read_moodle(path: str) -> Export:
     grade = next((i for i, h in enumerate(header) if _GRADE.match(h)), None)
     first_slot = min(i for i, _ in responses)
     identity_at = next((i for i, h in enumerate(header[:first_slot]) if i >= 2 and _IDENTITY.search(h)), None)
-    columns = tuple(Column(label=label, text=label, aliases=(label.rsplit(" ", 1)[1],)) for _, label in responses)
+    inputs: dict[str, list[str]] = {}  # a STACK slot's input names, in order of appearance
+    for _, cells in table.rows:
+        for index, label in responses:
+            for name in stack_inputs(cells[index]):
+                if name not in inputs.setdefault(label, []):
+                    inputs[label].append(name)
+    columns = []
+    for _, label in responses:
+        slot = label.rsplit(" ", 1)[1]
+        if label not in inputs:  # a STACK slot is its inputs, not the summary
+            columns.append(Column(label=label, text=label, aliases=(slot,)))
+        columns += [Column(label=f"{label}/{name}", text=f"{label} {name}", aliases=(f"{slot}/{name}",)) for name in inputs.get(label, ())]
+    columns = tuple(columns)
     errors: list[RowError] = list(table.errors)
     attempts = []
     seen: dict[str, int] = {}
@@ -78,6 +107,8 @@ def read_moodle(path: str) -> Export:
             value = answer_or_error(text, label, number, errors)
             if value is not None:
                 answers[label] = value.strip()
+                for name, typed in stack_inputs(value).items():
+                    answers[f"{label}/{name}"] = typed
         order = seen[student] = seen.get(student, 0) + 1
         identity = Identity(student=student, name=name, login=cell(cells, identity_at))
         attempts.append(Attempt(rows=(number,), identity=identity, number=order, score=parse_score(cell(cells, grade)),
