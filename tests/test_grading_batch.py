@@ -349,3 +349,13 @@ def test_gradescope_visibility_comes_from_the_key(cli, tmp_path):
     cli("grade", "--key", str(tmp_path / "k.toml"), str(tmp_path / "a.toml"), "--format", "gradescope", "--out", str(tmp_path / "r"))
     tests = {t["name"]: t for t in json.loads((tmp_path / "r" / "results.json").read_text())["tests"]}
     assert tests["count"]["visibility"] == "after_due_date" and tests["gate"]["visibility"] == "visible"
+
+
+def test_own_cgroup_limit_files_for_v1_and_v2(tmp_path):
+    from handnets.grading.batch import _own_cgroup_limits
+
+    (tmp_path / "cgroup").write_text("4:memory:/docker/abc\n3:cpu:/docker/abc\n0::/gs/job\n")
+    assert _own_cgroup_limits(str(tmp_path / "cgroup")) == (
+        "/sys/fs/cgroup/memory/docker/abc/memory.limit_in_bytes", "/sys/fs/cgroup/memory/docker/memory.limit_in_bytes",
+        "/sys/fs/cgroup/gs/job/memory.max", "/sys/fs/cgroup/gs/memory.max")
+    assert _own_cgroup_limits(str(tmp_path / "absent")) == ()

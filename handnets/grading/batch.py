@@ -61,17 +61,28 @@ _CGROUP_LIMITS = ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.lim
 
 
 def _own_cgroup_limits(proc: str = "/proc/self/cgroup") -> tuple[str, ...]:
-    """The memory limits of this process's own cgroup and its ancestors (cgroup v2), innermost first."""
+    """The memory-limit files of this process's own cgroup and its ancestors, innermost first: cgroup v2
+    (``0::/path`` -> ``/sys/fs/cgroup/path/memory.max``) and v1 (``N:memory:/path`` ->
+    ``/sys/fs/cgroup/memory/path/memory.limit_in_bytes``)."""
     try:
         with open(proc) as file:
             lines = file.read(10_000).splitlines()
     except OSError:
         return ()
+    found: list[str] = []
     for line in lines:
-        if line.startswith("0::/"):
-            parts = [p for p in line[4:].split("/") if p and p not in (".", "..")]
-            return tuple("/sys/fs/cgroup/" + "/".join(parts[:n] + ["memory.max"]) for n in range(len(parts), 0, -1))
-    return ()
+        fields = line.split(":", 2)
+        if len(fields) != 3:
+            continue
+        if fields[0] == "0" and fields[1] == "":
+            base, name = "/sys/fs/cgroup", "memory.max"
+        elif "memory" in fields[1].split(","):
+            base, name = "/sys/fs/cgroup/memory", "memory.limit_in_bytes"
+        else:
+            continue
+        parts = [p for p in fields[2].split("/") if p and p not in (".", "..")]
+        found += ["/".join([base, *parts[:n], name]) for n in range(len(parts), 0, -1)]
+    return tuple(found)
 
 
 def default_memory_bytes(cap: int = 2 * 1024**3, *, limits: Sequence[str] | None = None) -> int:

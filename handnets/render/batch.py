@@ -220,8 +220,9 @@ def _md_output(verdict, setting) -> str:
     what = disposition(verdict, setting)
     lines = [f"**{verdict.verdict}**" + (f": {_md_escape(verdict.feedback)}" if verdict.feedback and verdict.feedback != verdict.verdict else "")]
     if what == "for review":
-        lines.append("flagged for the TA: this answer scores 0 until a person reads it" if verdict.verdict == "invalid"
-                     else "flagged for the TA: the grader could not decide; a person will read it")
+        lines.append("flagged for the TA to review: it could not be read, and scores 0 unless a TA changes it"
+                     if verdict.verdict == "invalid"
+                     else "flagged for the TA to review: the grader could not decide, and it scores 0 unless a TA changes it")
     elif what == "sent back":
         lines.append("sent back: not counted; fix the notation as the message says and resubmit")
     text = "\n\n".join(lines) + _md_answer(verdict)
