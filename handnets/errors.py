@@ -13,6 +13,7 @@ else is a real bug and keeps its traceback.
     │   ├── InvalidKey(InputError)                   a grading key
     │   ├── InvalidSheet(InputError)                 a student's answer sheet
     │   ├── InvalidTask(InputError)                  a threshold-network task (a Mealy machine) file
+    │   ├── InvalidExport(InputError)                an LMS export or its column mapping (handnets.lms)
     │   └── InvalidRequest(InputError)               arguments a computation cannot serve (field: which)
     └── UsageError(HandnetsError)                    a command-line request that makes no sense
 """
@@ -27,6 +28,7 @@ __all__ = [
     "InvalidSpec",
     "InvalidKey",
     "InvalidSheet",
+    "InvalidExport",
     "InvalidRequest",
     "InvalidTask",
     "UsageError",
@@ -84,6 +86,8 @@ class InvalidSheet(InputError):
 
 class InvalidTask(InputError):
     """A task file (a reference Mealy machine for threshold networks) that cannot be read."""
+class InvalidExport(InputError):
+    """An LMS export (Canvas, Moodle, PrairieLearn, Forms) or a column mapping that cannot be read."""
 
 
 class InvalidRequest(InputError):

@@ -11,7 +11,10 @@ Two tools, one rule: nothing is written in place.
   ``renameat2(RENAME_EXCHANGE)`` where Linux has it (else two renames; the old folder is kept until the
   new one is in place). A ``kill -9`` at any moment leaves ``--out`` holding either the old complete
   result or the new complete one. A lock file beside ``--out`` (``flock``, opened without following
-  symlinks) refuses a second run into the same folder while one is writing.
+  symlinks) refuses a second run into the same folder while one is writing. The swap replaces the
+  whole folder, so no stale file of an earlier run survives; and because it removes what was there,
+  an existing ``--out`` must be empty or a result set handnets wrote (marked by a ``.handnets-results``
+  file naming its kind): a folder of anything else (a course's sheets, a home folder) is refused.
 
 Every failure is an ``OutputError`` naming the path, and the reason; the CLI prints it as one line.
 """
@@ -32,7 +35,9 @@ from pathlib import Path
 
 from handnets.errors import HandnetsError
 
-__all__ = ["OutputError", "write_file", "ResultFolder"]
+__all__ = ["OutputError", "write_file", "ResultFolder", "MARKER"]
+
+MARKER = ".handnets-results"  # in every result folder: its kind ("grades", "sheets"); only such folders are replaced
 
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
@@ -128,11 +133,13 @@ class ResultFolder:
     >>> folder.write("students/a.json", "{}")
     >>> folder.commit()
     >>> sorted(p.name for p in target.rglob("*"))
-    ['a.json', 'students']
+    ['.handnets-results', 'a.json', 'students']
     """
 
-    def __init__(self, target: str | Path):
+    def __init__(self, target: str | Path, *, kind: str = "grades", legacy: tuple[str, ...] = ("grades.csv", "summary.json", "students")):
         self.target = Path(target)
+        self.kind = kind  # written into the marker: a folder of sheets is never replaced by grades
+        self.legacy = legacy  # the names a result folder held before markers existed (accepted without one)
         self.staging: Path | None = None
         self._lock: int | None = None
 
@@ -146,6 +153,8 @@ class ResultFolder:
             raise OutputError(f"{target}: is not a folder; --out needs a folder (or a name for a new one)")
         if target.exists() and not os.access(target, os.W_OK | os.X_OK):
             raise OutputError(f"{target}: the folder is not writable")
+        if target.exists():
+            self._check_replaceable()
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -159,6 +168,30 @@ class ResultFolder:
             self._release()
             raise OutputError(f"{target.parent}: cannot write results beside {target.name}: {_reason(exc)}") from None
         return self
+
+    def _check_replaceable(self) -> None:
+        """Refuse to replace a folder that is not an earlier result set of the same kind (it would be deleted)."""
+        target = self.target
+        try:
+            names = sorted(os.listdir(target))
+        except OSError as exc:
+            raise OutputError(f"{target}: cannot be listed: {_reason(exc)}") from None
+        if not names:
+            return
+        if MARKER in names:
+            try:
+                kind = (target / MARKER).read_text(encoding="utf-8", errors="replace").strip()
+            except OSError:
+                kind = ""
+            if kind == self.kind:
+                return
+            raise OutputError(f"{target}: holds handnets {kind or 'results'} of another kind, not {self.kind}; "
+                              "choose a new or empty folder")
+        if set(names) <= set(self.legacy):
+            return
+        shown = ", ".join(names[:3]) + (", ..." if len(names) > 3 else "")
+        raise OutputError(f"{target}: holds files handnets did not write ({shown}), which the new results would replace; "
+                          "choose a new or empty folder")
 
     def _take_lock(self) -> None:
         # The lock file is removed when the run ends, so a run may lock a file another has just unlinked:
@@ -210,6 +243,7 @@ class ResultFolder:
         """Put the staged result set in place of ``target`` (the old one is removed only afterwards)."""
         assert self.staging is not None, "open() first"
         staging, target = self.staging, self.target
+        self.write(MARKER, self.kind + "\n")
         try:
             os.chmod(staging, 0o777 & ~_umask_of(target.parent))
             if not target.exists():

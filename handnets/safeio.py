@@ -24,7 +24,11 @@ from __future__ import annotations
 import os
 import re
 import stat
-import tomllib
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10: the same parser, published as tomli
+    import tomli as tomllib
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path

@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 import io
+import sys
 from dataclasses import dataclass
+
+try:
+    import tomllib  # noqa: F401
+except ModuleNotFoundError:  # Python 3.10 (CI runs the py310 subset there): tests read TOML through tomli
+    import tomli
+
+    sys.modules["tomllib"] = tomli
 
 import pytest
 from rich.console import Console

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
-import tomllib
+from handnets.safeio import tomllib
 from pathlib import Path
 
 import pytest
+
+pytestmark = pytest.mark.py310
 
 from handnets.grading.key import load_key
 from handnets.grading.sheet import load_sheet
@@ -113,7 +115,49 @@ def test_template_is_valid_toml_listing_every_prompt(cli, tmp_path):
 def test_template_of_builtin_key_mentions_vocabulary(cli, capsys):
     result = cli("template", "--key", "homework")
     assert result.code == 0
-    assert "hbar_t cbar_t" in result.out and '# "lstm.cbar_t" = ""' in result.out
+    assert "hbar_t cbar_t" in result.out and '# "lstm.cbar_t" = ' in result.out
+    assert "handnets lint --key public.toml SHEET.toml" in result.out
+
+
+def _template_examples(text: str) -> str:
+    """The template's example lines, uncommented: a sheet answering every question with its example."""
+    lines = ["[answers]"]
+    for line in text.splitlines():
+        if line.startswith('# "') and " = " in line:
+            lines.append(line[2:].split("   # ", 1)[0])
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("key", ["homework", KEY])
+def test_template_examples_answer_no_question(cli, key):
+    from handnets.grading.grade import grade_sheet
+    from handnets.grading.sheet import loads_sheet
+
+    text = cli("template", "--key", key).out
+    sheet = loads_sheet(_template_examples(text))
+    loaded = load_key(key)
+    assert len(sheet.answers) == sum(q.type != "adder" for q in loaded.questions)
+    report = grade_sheet(loaded, sheet)
+    assert [(v.id, v.score) for v in report.verdicts if v.score > 0] == []
+    # and none is an expected answer or a listed mistake, as written
+    shown = {str(v) for v in sheet.answers.values()}
+    for question in loaded.questions:
+        if question.expected is not None:
+            assert str(question.as_answer(question.expected)) not in shown
+
+
+def test_template_no_longer_shows_the_old_giveaways(cli):
+    text = cli("template", "--key", "homework").out
+    assert "\\overline{h^{(t)}} \\tanh(c^{(t)})" not in text  # lstm.obar_t's answer
+    assert "4*(16*32 + 32*32 + 32)" not in text  # params.classifier.lstm's answer
+
+
+def test_template_quotes_dotted_ids(cli, tmp_path):
+    key = tmp_path / "k.toml"
+    key.write_text("[[questions]]\nid = 'q1.adder'\nprompt = 'Adder.'\ntype = 'adder'\n"
+                   "[[questions]]\nid = 'q2.count'\nprompt = 'Count.'\ntype = 'integer'\nexpected = 78\n")
+    text = cli("template", "--key", str(key)).out
+    assert '# [answers."q1.adder"]' in text and '# "q2.count" = "7*(11*13 + 2)"' in text  # 3*(4*5 + 6) is 78: skipped
 
 
 def test_example_sheet_grades_as_the_readme_shows(cli):

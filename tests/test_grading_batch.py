@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.py310
+
 from handnets.grading.analytics import analyse
 from handnets.grading.batch import Limits, find_sheets, grade_batch
 from handnets.grading.grade import grade_sheet
@@ -159,9 +161,9 @@ def test_identical_correct_answers_never_count_as_sharing():
 def test_cli_batch_writes_outputs_atomically(cli, course, tmp_path):
     out = tmp_path / "out"
     result = cli("grade", "--key", KEY, str(course), "--out", str(out), "--jobs", "2")
-    assert result.code == 0, result.err
+    assert result.code == 3, result.err  # graded and written; broken.toml is a problem to look at
     rows = list(csv.DictReader(io.StringIO((out / "grades.csv").read_text())))
-    assert len(rows) == 12 and rows[-1]["status"].startswith("unreadable")
+    assert len(rows) == 12 and rows[-1]["status"].startswith("unreadable") and rows[-1]["student"] == "broken"
     s0 = next(r for r in rows if r["student"] == "s0")
     assert s0["total"] == "7" and s0["adder"] == "3"  # count 2 + gate 1 + shape 1 + adder 3; "why" waits for a human
     summary = json.loads((out / "summary.json").read_text())
@@ -180,8 +182,13 @@ def test_cli_gradescope_results_schema(cli, course, tmp_path):
     assert result.code == 0
     assert isinstance(payload["score"], (int, float)) and payload["tests"]
     for number, test in enumerate(payload["tests"], start=1):
-        assert set(test) == {"name", "number", "score", "max_score", "status", "output", "visibility"}
-        assert test["number"] == str(number) and test["status"] in ("passed", "failed")
+        assert set(test) >= {"name", "number", "score", "max_score", "output", "output_format", "visibility"}
+        assert test["number"] == str(number) and test["output_format"] == "md"
+        if test["name"] == "why":  # graded by a person: pending, neither passed nor failed, not in this score
+            assert "status" not in test and test["max_score"] == 0 and "pending" in test["output"]
+        else:
+            assert test["status"] in ("passed", "failed")
+    assert payload["output_format"] == "md"
 
 
 def test_cli_gradescope_unreadable_submission_still_writes_valid_results(cli, course, tmp_path):
@@ -198,7 +205,8 @@ def test_gradescope_build_bundle(cli, tmp_path):
     with zipfile.ZipFile(target) as bundle:
         names = set(bundle.namelist())
         assert {"setup.sh", "run_autograder", "key.toml", "handnets-src/pyproject.toml", "handnets-src/handnets/__init__.py"} <= names
-        assert "/autograder/results/results.json" in bundle.read("run_autograder").decode()
+        assert 'results="$root/results/results.json"' in bundle.read("run_autograder").decode()
+        assert "requirements.txt" in names and "tomli" in bundle.read("requirements.txt").decode()
         assert bundle.getinfo("run_autograder").external_attr >> 16 == 0o755
         assert bundle.read("key.toml") == Path(KEY).read_bytes()
 
@@ -241,3 +249,113 @@ def test_gradescope_bundle_reads_the_key_as_a_bounded_regular_file(tmp_path):
         build_autograder(str(fifo))
     with pytest.raises(InvalidKey, match="no such file"):
         build_autograder(str(tmp_path / "absent.toml"))
+
+
+# ------------------------------------------------------------------------------ problems, usage, domain errors
+
+
+def test_batch_problems_name_duplicates_typos_and_empty_sheets(tmp_path):
+    from handnets.grading.batch import batch_problems
+
+    (tmp_path / "a.toml").write_text(sheet("dup", count=6272))
+    (tmp_path / "b.toml").write_text(sheet("DUP", count=6272))
+    (tmp_path / "c.toml").write_text(sheet("typo", cuont=6272, shpae="28x28x8"))
+    (tmp_path / "d.toml").write_text('student = "empty"\n[answers]\n')
+    (tmp_path / "e.toml").write_text("[answers\n")
+    batch = grade_batch(KEY, find_sheets([tmp_path]))
+    got = [(p.kind, p.student, p.detail) for p in batch_problems(batch)]
+    assert got[0][:2] == ("unreadable", "e")
+    assert got[1:] == [
+        ("duplicate-student", "DUP", f"student DUP also in {tmp_path / 'a.toml'}"),
+        ("unknown-question", "typo", "answers.cuont: the key has no such question (did you mean count?)"),
+        ("unknown-question", "typo", "answers.shpae: the key has no such question (did you mean shape?)"),
+        ("no-answers", "empty", "the sheet answers no question of the key"),
+    ]
+
+
+def test_cli_batch_problems_in_summary_and_exit_code(cli, tmp_path):
+    (tmp_path / "s").mkdir()
+    (tmp_path / "s" / "a.toml").write_text(sheet("a", shpae="x"))
+    result = cli("grade", "--key", KEY, str(tmp_path / "s"), "--out", str(tmp_path / "o"))
+    assert result.code == 3 and "did you mean" in result.out and "exit code 3" in result.out
+    summary = json.loads((tmp_path / "o" / "summary.json").read_text())
+    assert [p["kind"] for p in summary["problems"]] == ["unknown-question"]
+
+
+def test_cli_clean_batch_exits_0(cli, tmp_path):
+    (tmp_path / "s").mkdir()
+    (tmp_path / "s" / "a.toml").write_text(sheet("a", count=6272))
+    assert cli("grade", "--key", KEY, str(tmp_path / "s"), "--out", str(tmp_path / "o")).code == 0
+
+
+def test_cli_stale_files_never_survive_a_rerun(cli, tmp_path):
+    (tmp_path / "s").mkdir()
+    for name in ("a", "b"):
+        (tmp_path / "s" / f"{name}.toml").write_text(sheet(name, count=6272))
+    out = tmp_path / "o"
+    assert cli("grade", "--key", KEY, str(tmp_path / "s"), "--out", str(out)).code == 0
+    (tmp_path / "s" / "b.toml").unlink()
+    assert cli("grade", "--key", KEY, str(tmp_path / "s"), "--out", str(out)).code == 0
+    assert sorted(p.name for p in (out / "students").iterdir()) == ["a.json"]
+
+
+def test_cli_out_holding_other_files_is_refused_untouched(cli, tmp_path):
+    (tmp_path / "s").mkdir()
+    (tmp_path / "s" / "a.toml").write_text(sheet("a", count=6272))
+    result = cli("grade", "--key", KEY, str(tmp_path / "s"), "--out", str(tmp_path / "s"))
+    assert result.code == 2 and result.err.startswith("error: ") and "did not write" in result.err
+    assert (tmp_path / "s" / "a.toml").exists()
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--jobs", "0"], "--jobs"), (["--time-limit", "-1"], "--time-limit"), (["--time-limit", "nan"], "--time-limit"),
+])
+def test_cli_bad_numbers_are_usage_errors(cli, tmp_path, flags, message):
+    (tmp_path / "a.toml").write_text(sheet("a", count=6272))
+    result = cli("grade", "--key", KEY, str(tmp_path / "a.toml"), "--out", str(tmp_path / "o"), *flags)
+    assert result.code == 2 and message in result.err and "Traceback" not in result.err
+
+
+def test_cli_out_is_a_file_is_one_error_line(cli, tmp_path):
+    (tmp_path / "a.toml").write_text(sheet("a", count=6272))
+    (tmp_path / "f").write_text("x")
+    result = cli("grade", "--key", KEY, str(tmp_path / "a.toml"), "--out", str(tmp_path / "f"))
+    assert result.code == 2 and result.err.count("\n") == 1 and result.err.startswith("error: ")
+
+
+def test_grade_batch_jobs_is_a_domain_error_naming_no_flag():
+    from handnets.errors import InvalidRequest, UsageError
+
+    with pytest.raises(InvalidRequest) as caught:
+        grade_batch(KEY, [], jobs=0)
+    assert caught.value.field == "jobs" and "--" not in str(caught.value) and not isinstance(caught.value, UsageError)
+    with pytest.raises(InvalidRequest):
+        Limits(seconds=-1)
+
+
+def test_default_memory_follows_the_tightest_cgroup(tmp_path):
+    from handnets.grading.batch import default_memory_bytes
+
+    (tmp_path / "outer").write_text(str(4 * 1024**3))
+    (tmp_path / "inner").write_text(str(768 * 1024**2))  # Gradescope's default
+    (tmp_path / "none").write_text("max")
+    assert default_memory_bytes(limits=[str(tmp_path / n) for n in ("none", "outer", "inner")]) == 512 * 1024**2
+
+
+def test_gradescope_visibility_comes_from_the_key(cli, tmp_path):
+    text = Path(KEY).read_text().replace('expected = 6272\n', 'expected = 6272\nvisibility = "after_due_date"\n', 1)
+    (tmp_path / "k.toml").write_text(text)
+    (tmp_path / "a.toml").write_text(sheet("a", count=6400))
+    cli("grade", "--key", str(tmp_path / "k.toml"), str(tmp_path / "a.toml"), "--format", "gradescope", "--out", str(tmp_path / "r"))
+    tests = {t["name"]: t for t in json.loads((tmp_path / "r" / "results.json").read_text())["tests"]}
+    assert tests["count"]["visibility"] == "after_due_date" and tests["gate"]["visibility"] == "visible"
+
+
+def test_own_cgroup_limit_files_for_v1_and_v2(tmp_path):
+    from handnets.grading.batch import _own_cgroup_limits
+
+    (tmp_path / "cgroup").write_text("4:memory:/docker/abc\n3:cpu:/docker/abc\n0::/gs/job\n")
+    assert _own_cgroup_limits(str(tmp_path / "cgroup")) == (
+        "/sys/fs/cgroup/memory/docker/abc/memory.limit_in_bytes", "/sys/fs/cgroup/memory/docker/memory.limit_in_bytes",
+        "/sys/fs/cgroup/gs/job/memory.max", "/sys/fs/cgroup/gs/memory.max")
+    assert _own_cgroup_limits(str(tmp_path / "absent")) == ()

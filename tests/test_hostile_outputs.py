@@ -142,7 +142,7 @@ def test_grades_csv_defuses_every_column(cli, tmp_path, monkeypatch):
     (sheets / "+1.toml").write_text("[answers]\ncount = 1\n")
     (sheets / "-2\x1b[2J.toml").write_text("[answers\n")  # unreadable: its reason goes in the status column
     result = cli("grade", "--key", KEY, ".", "--out", str(tmp_path / "out"))
-    assert result.code == 0, result.err
+    assert result.code == 3, result.err  # graded and written; the unreadable sheet is a problem to look at
     rows = _grades(tmp_path / "out")
     assert len(rows) == 4
     assert any(row[1] == "'=HYPERLINK(\"https:evil\",\"y\").toml" for row in rows)
@@ -150,7 +150,7 @@ def test_grades_csv_defuses_every_column(cli, tmp_path, monkeypatch):
         for cell in row:
             assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), row
             assert _active(cell) == [], row
-    assert {row[0] for row in rows[1:]} == {"'@SUM(A1)", "'+1", ""}
+    assert {row[0] for row in rows[1:]} == {"'@SUM(A1)", "'+1", "'-2\\x1b[2J"}  # the unreadable row keeps its file name
 
 
 def test_non_utf8_file_name_is_graded_and_written(cli, tmp_path):

@@ -21,6 +21,7 @@ COMMANDS = MappingProxyType({
     "check": "handnets.cli.grade",
     "template": "handnets.cli.grade",
     "gradescope": "handnets.cli.grade",
+    "ingest": "handnets.cli.ingest",
     "derive": "handnets.cli.derive",
     "rnn": "handnets.cli.rnn",
 })
@@ -34,6 +35,7 @@ HELP = MappingProxyType({
     "check": "judge one answer typed on the command line",
     "template": "write a blank answer sheet for a key",
     "gradescope": "Gradescope autograder bundles",
+    "ingest": "answer sheets from a Canvas, Moodle, PrairieLearn or Google Forms export",
     "derive": "derive and prove LSTM/RNN BPTT, recurrences, gradient flow",
     "rnn": "check a trained RNN adder on every input up to a length, and try a proof",
 })

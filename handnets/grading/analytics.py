@@ -26,10 +26,18 @@ import math
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 from fractions import Fraction
 
 from handnets.grading.grade import VERDICTS, Report, Verdict
+
+try:
+    from enum import StrEnum
+except ImportError:  # Python 3.10: the same behaviour, spelled out
+    from enum import Enum
+
+    class StrEnum(str, Enum):  # type: ignore[no-redef]
+        def __str__(self) -> str:
+            return str(self.value)
 
 __all__ = ["WrongAnswer", "QuestionStats", "SharedAnswer", "SharedPair", "Analytics", "analyse", "Setting", "ReviewItem",
            "review_queue", "sent_back", "counted_score"]

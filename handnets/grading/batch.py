@@ -19,6 +19,7 @@ order given.
 
 from __future__ import annotations
 
+import difflib
 import math
 import multiprocessing
 import os
@@ -34,7 +35,8 @@ from handnets.grading.grade import Report, Verdict, VerdictMemo, alarm_guard, gr
 from handnets.grading.key import Key, load_key
 from handnets.grading.sheet import Sheet, load_sheet
 
-__all__ = ["Limits", "default_memory_bytes", "Unreadable", "Batch", "find_sheets", "grade_batch", "grade_isolated", "run_worker"]
+__all__ = ["Limits", "default_memory_bytes", "Unreadable", "Batch", "Problem", "PROBLEM_KINDS", "batch_problems", "find_sheets",
+           "grade_batch", "grade_isolated", "run_worker"]
 
 SheetLoader = Callable[[], Sheet]  # reads a sheet inside the worker (a path, or a command-line answer)
 
@@ -51,26 +53,62 @@ class Limits:
     def __post_init__(self) -> None:
         values = (self.seconds, self.hard_seconds, self.startup_seconds)
         if not all(math.isfinite(v) for v in values) or not 0 < self.seconds <= self.hard_seconds:
-            raise ValueError("limits need finite 0 < seconds <= hard_seconds")
+            raise InvalidRequest(f"expected finite 0 < seconds <= hard_seconds, got {self.seconds:g} and {self.hard_seconds:g}",
+                                 field="seconds")
 
 
 _CGROUP_LIMITS = ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes")
 
 
-def default_memory_bytes(cap: int = 2 * 1024**3, *, limits: Sequence[str] = _CGROUP_LIMITS) -> int:
+def _own_cgroup_limits(proc: str = "/proc/self/cgroup") -> tuple[str, ...]:
+    """The memory-limit files of this process's own cgroup and its ancestors, innermost first: cgroup v2
+    (``0::/path`` -> ``/sys/fs/cgroup/path/memory.max``) and v1 (``N:memory:/path`` ->
+    ``/sys/fs/cgroup/memory/path/memory.limit_in_bytes``)."""
+    try:
+        with open(proc) as file:
+            lines = file.read(10_000).splitlines()
+    except OSError:
+        return ()
+    found: list[str] = []
+    for line in lines:
+        fields = line.split(":", 2)
+        if len(fields) != 3:
+            continue
+        if fields[0] == "0" and fields[1] == "":
+            base, name = "/sys/fs/cgroup", "memory.max"
+        elif "memory" in fields[1].split(","):
+            base, name = "/sys/fs/cgroup/memory", "memory.limit_in_bytes"
+        else:
+            continue
+        parts = [p for p in fields[2].split("/") if p and p not in (".", "..")]
+        found += ["/".join([base, *parts[:n], name]) for n in range(len(parts), 0, -1)]
+    return tuple(found)
+
+
+def default_memory_bytes(cap: int = 2 * 1024**3, *, limits: Sequence[str] | None = None) -> int:
     """Each worker's address-space limit: 2 GiB, or less inside a smaller container (Gradescope: 768 MB).
 
-    A container's memory limit (cgroup v2 ``memory.max``, or v1 ``memory.limit_in_bytes``) less 256 MiB
-    for the parent, but never under 512 MiB (a warm worker maps about 190 MB before judging anything).
+    The tightest memory limit over this process's cgroup and its ancestors, and the container's own
+    (cgroup v2 ``memory.max``, or v1 ``memory.limit_in_bytes``), less 256 MiB for the parent, but never
+    under 512 MiB (a warm worker maps about 190 MB before judging anything).
+
+    >>> import tempfile, os
+    >>> limit = os.path.join(tempfile.mkdtemp(), "memory.max")
+    >>> _ = open(limit, "w").write(str(768 * 1024**2))
+    >>> default_memory_bytes(limits=[limit]) // 1024**2, default_memory_bytes(limits=["/nonexistent"]) // 1024**2
+    (512, 2048)
     """
-    for name in limits:
+    found = []
+    for name in (limits if limits is not None else (*_own_cgroup_limits(), *_CGROUP_LIMITS)):
         try:
             with open(name) as file:
-                text = file.read().strip()
+                text = file.read(100).strip()
         except OSError:
             continue
         if text.isdigit():
-            return min(cap, max(512 * 1024**2, int(text) - 256 * 1024**2))
+            found.append(int(text))
+    if found:
+        return min(cap, max(512 * 1024**2, min(found) - 256 * 1024**2))
     return cap
 
 
@@ -82,6 +120,27 @@ class Unreadable:
     reason: str
 
 
+PROBLEM_KINDS = ("unreadable", "export-row", "duplicate-student", "unknown-question", "no-answers")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Problem:
+    """Something in a batch a TA must look at: the grades were written, but this sheet needs a person.
+
+    ``kind`` is one of ``PROBLEM_KINDS``; ``student`` is the sheet's student (an unreadable sheet's
+    file name without extension); ``detail`` says what and, for an unknown question, what was meant.
+    """
+
+    kind: str
+    source: str
+    student: str
+    detail: str
+
+    def __post_init__(self) -> None:
+        if self.kind not in PROBLEM_KINDS:
+            raise ValueError(f"kind must be one of {', '.join(PROBLEM_KINDS)}, got {self.kind!r}")
+
+
 @dataclass(frozen=True, slots=True)
 class Batch:
     """Every sheet's report (sorted by source) and every unreadable sheet."""
@@ -89,6 +148,47 @@ class Batch:
     key: Key
     reports: tuple[Report, ...]
     unreadable: tuple[Unreadable, ...]
+    problems: tuple[Problem, ...] = ()  # found before grading (an export's rows that could not be read)
+
+
+def batch_problems(batch: Batch) -> tuple[Problem, ...]:
+    """Every problem of a batch, in a fixed order: unreadable sheets, duplicate students, answers to
+    questions the key does not have (with a did-you-mean), sheets without one answer.
+
+    >>> from handnets.grading.grade import Report
+    >>> from handnets.grading.key import load_key
+    >>> key = load_key("homework")
+    >>> reports = (Report("s1", "a.toml", "homework", (), ("lstm.cbar",)), Report("s1", "b.toml", "homework", ()))
+    >>> [(p.kind, p.detail) for p in batch_problems(Batch(key, reports, ()))][:2]
+    [('duplicate-student', 'student s1 also in a.toml'), ('unknown-question', 'answers.lstm.cbar: the key has no such question (did you mean lstm.cbar_t?)')]
+    """
+    problems = list(batch.problems) + [Problem(kind="unreadable", source=u.source, student=_file_student(u.source), detail=u.reason)
+                for u in batch.unreadable]
+    first: dict[str, str] = {}
+    for report in batch.reports:
+        folded = report.student.casefold()
+        if folded in first:
+            problems.append(Problem(kind="duplicate-student", source=report.source, student=report.student,
+                                    detail=f"student {report.student} also in {first[folded]}"))
+        else:
+            first[folded] = report.source
+    ids = [q.id for q in batch.key.questions]
+    for report in batch.reports:
+        for name in report.unknown_answers:
+            close = difflib.get_close_matches(name, ids, n=1, cutoff=0.6)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            problems.append(Problem(kind="unknown-question", source=report.source, student=report.student,
+                                    detail=f"answers.{name}: the key has no such question{hint}"))
+    for report in batch.reports:
+        if not report.unknown_answers and all(v.verdict == "missing" for v in report.verdicts):
+            problems.append(Problem(kind="no-answers", source=report.source, student=report.student,
+                                    detail="the sheet answers no question of the key"))
+    return tuple(problems)
+
+
+def _file_student(source: str) -> str:
+    """An unreadable sheet's row keeps its file name (without extension) as the student."""
+    return Path(source).stem or source
 
 
 def find_sheets(paths: Iterable[str | Path]) -> tuple[Path, ...]:
@@ -336,9 +436,9 @@ def grade_batch(
     ``key_source`` is a key path or built-in name: each worker loads it itself. ``worker`` replaces
     the function each worker process runs (an importable, module-level function; for tests).
     """
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise InvalidRequest(f"expected at least 1 worker, got {jobs!r}", field="jobs")
     key = load_key(key_source)  # fail early, in the parent, on a bad key
-    if jobs < 1:
-        raise ValueError(f"jobs must be at least 1, got {jobs}")
     sources = [str(s) for s in sheets]
     scheduler = _Scheduler(str(key_source), sources, jobs, limits, worker or run_worker)
     scheduler.run(progress)

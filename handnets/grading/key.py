@@ -57,13 +57,15 @@ from handnets.derive.cellkey import Variant, cell_definitions, cell_reference, c
 from handnets.grading.references import definitions_for, derived, known_definitions
 from handnets.vocabulary import has_sum_over_t, is_sum_over_t, sum_over_t
 
-__all__ = ["ANSWER_TYPES", "Mistake", "Options", "Question", "Key", "load_key", "BUILTIN_KEYS", "LOOSE_NOTE", "SUM_NOTES",
+__all__ = ["ANSWER_TYPES", "SOURCE_PLATFORMS", "VISIBILITIES", "Mistake", "Options", "Question", "Key", "load_key", "BUILTIN_KEYS", "LOOSE_NOTE", "SUM_NOTES",
            "WRITE_OUT_NOTE"]
 
 ANSWER_TYPES = ("integer", "number", "expression", "matrix", "shape", "adder", "big_o", "choice", "text", "trained_rnn")
 BUILTIN_KEYS = ("homework",)
 _QUESTION_KEYS = {"id", "prompt", "points", "type", "expected", "lhs", "definitions", "vocabulary", "options", "mistakes",
-                  "feedback", "asks", "loose_bound", "write_out"}
+                  "feedback", "asks", "loose_bound", "write_out", "source", "visibility"}
+SOURCE_PLATFORMS = ("canvas", "canvas-new", "moodle", "prairielearn", "forms")  # [questions.source] keys: what each calls it
+VISIBILITIES = ("visible", "after_due_date", "after_published", "hidden")  # Gradescope's, for feedback that reveals the answer
 WRITE_OUT_NOTE = "answer.not-written-out"  # right only through names the question asks to write out
 _ASKS = ("summand", "sum")
 LOOSE_NOTE = "big_o.loose-bound"  # the note of a looser true bound (a key's loose_bound)
@@ -136,6 +138,8 @@ class Question:
     asks: str | None = None  # expression: "summand" or "sum" (which form of a sum over t is asked for)
     write_out: tuple[str, ...] = ()  # expression: defined names the answer must write out, not name
     cell: str | None = None  # "cell:gru" when the question is about a cell: its names join the vocabulary
+    source: tuple[tuple[str, str], ...] = ()  # [questions.source]: (platform, its name for the question), e.g. ("canvas", "1813894")
+    visibility: str = "visible"  # Gradescope visibility of this question's feedback (it may reveal the answer)
 
     def __post_init__(self) -> None:
         if self.type not in ANSWER_TYPES:
@@ -357,6 +361,10 @@ def _question(raw: Mapping[str, Any], index: int, source: str) -> Question:
     if "loose_bound" in raw and kind != "big_o":
         raise InvalidKey("loose_bound: only big_o questions take it", source=source, field=where)
     write_out = _write_out_names(raw.get("write_out"), kind, definitions, lhs, source, where)
+    platforms = _source_names(raw.get("source", {}), source, where)
+    visibility = raw.get("visibility", "visible")
+    if visibility not in VISIBILITIES:
+        raise InvalidKey(f"visibility: expected one of {', '.join(VISIBILITIES)}, got {visibility!r}", source=source, field=where)
     options = _options(raw.get("options", {}), kind, source, where)
     cell = _cell_of(raw)
     draft = Question(id=qid, prompt=prompt, points=points, type=kind, expected=None, expected_text="", lhs=lhs,
@@ -375,7 +383,28 @@ def _question(raw: Mapping[str, Any], index: int, source: str) -> Question:
         raise InvalidKey(exc.message if exc.field is None else f"{exc.field}: {exc.message}", source=source, field=where) from None
     return Question(id=qid, prompt=prompt, points=points, type=kind, expected=expected, expected_text=expected_text,
                     lhs=lhs, definitions=definitions, vocabulary=tuple(vocabulary), options=options, mistakes=mistakes,
-                    feedback=feedback, asks=asks, write_out=write_out, cell=cell)
+                    feedback=feedback, asks=asks, write_out=write_out, cell=cell, source=platforms, visibility=visibility)
+
+
+def _source_names(raw: Any, source: str, where: str) -> tuple[tuple[str, str], ...]:
+    """``[questions.source]``: what each platform's export calls the question (``canvas = "1813894"``)."""
+    if not isinstance(raw, dict):
+        raise InvalidKey("source: expected a table such as { canvas = \"1813894\" }", source=source, field=where)
+    unknown = set(raw) - set(SOURCE_PLATFORMS)
+    if unknown:
+        raise InvalidKey(f"source: unknown platform(s) {', '.join(sorted(unknown))} (expected {', '.join(SOURCE_PLATFORMS)})",
+                         source=source, field=where)
+    pairs = []
+    for platform in SOURCE_PLATFORMS:
+        if platform in raw:
+            name = raw[platform]
+            if isinstance(name, int) and not isinstance(name, bool):
+                name = str(name)  # a Canvas question id written as a number
+            if not isinstance(name, str) or not name.strip() or len(name) > 1000:
+                raise InvalidKey(f"source.{platform}: expected the platform's name for the question, got {str(name)[:40]!r}",
+                                 source=source, field=where)
+            pairs.append((platform, name.strip()))
+    return tuple(pairs)
 
 
 def _write_out_names(raw: Any, kind: str, definitions: str | None, lhs: str | None, source: str, where: str) -> tuple[str, ...]:

@@ -1,10 +1,18 @@
-"""The Gradescope autograder bundle: a zip with setup.sh, run_autograder, the key and handnets itself.
+"""The Gradescope autograder bundle: a zip with setup.sh, run_autograder, the key, handnets and (optionally) wheels.
 
-Gradescope unpacks the zip into /autograder/source, runs ``setup.sh`` once when the image is built
-(installing handnets from the bundled source, with its dependencies from PyPI), and for every
-submission runs ``run_autograder``, which grades the first ``*.toml`` sheet in
-/autograder/submission into /autograder/results/results.json. The results file is written even when
-the submission has no sheet or cannot be read.
+Gradescope unpacks the zip into /autograder/source and runs ``setup.sh`` once, as root, when it
+builds the image: on Ubuntu 22.04 (Python 3.10) and 24.04 (Python 3.12, whose system pip PEP 668
+refuses) alike it makes a virtual environment of its own, /autograder/handnets-venv, and installs
+handnets' dependencies into it from the bundle's ``wheels/`` when they are there and fit this
+Python (``--wheels DIR`` at build time), else from the package registry. handnets itself runs from
+the bundled source (``handnets-src``, put on ``PYTHONPATH``), so nothing needs building. For every
+submission ``run_autograder`` grades the first ``*.toml`` sheet in /autograder/submission (sorted by
+name) into /autograder/results/results.json, and writes a valid file whatever happens: no sheet,
+an unreadable one, or handnets not running at all. The system ``python3`` the harness uses is never
+touched. Each answer's worker gets the container's memory limit (cgroup) less 256 MiB, so the kernel
+never kills the run before handnets' own limit settles the answer as undecided.
+
+``HANDNETS_AUTOGRADER_ROOT`` (default /autograder) moves the whole layout, for tests.
 """
 
 from __future__ import annotations
@@ -14,7 +22,7 @@ import zipfile
 from importlib import metadata, resources
 from pathlib import Path
 
-from handnets.errors import InvalidKey
+from handnets.errors import InvalidKey, InvalidRequest
 from handnets.grading.key import BUILTIN_KEYS
 from handnets.safeio import MAX_FILE_BYTES as MAX_KEY_BYTES, read_bytes
 
@@ -23,30 +31,68 @@ __all__ = ["build_autograder", "SETUP_SH", "RUN_AUTOGRADER"]
 SETUP_SH = """\
 #!/usr/bin/env bash
 # Gradescope runs this once, as root, when it builds the autograder image.
+# handnets gets a virtual environment of its own: the system python3 stays as the harness needs it,
+# and PEP 668 (Ubuntu 24.04) has nothing to refuse.
 set -euo pipefail
-if ! command -v python3 >/dev/null || ! python3 -m pip --version >/dev/null 2>&1; then
-  apt-get update && apt-get install -y python3 python3-pip python3-venv
+root="${HANDNETS_AUTOGRADER_ROOT:-/autograder}"
+source_dir="$root/source"
+venv="$root/handnets-venv"
+python=""
+for candidate in python3 python3.13 python3.12 python3.11 python3.10; do
+  if command -v "$candidate" >/dev/null 2>&1 && "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 10))'; then
+    python="$candidate"
+    break
+  fi
+done
+if [ -z "$python" ]; then
+  echo "setup.sh: no Python 3.10 or newer; installing python3 from the distribution" >&2
+  apt-get update && apt-get install -y python3 python3-venv
+  python=python3
 fi
-python3 -m pip install --upgrade pip || true
-python3 -m pip install /autograder/source/handnets-src
+echo "setup.sh: using $("$python" --version 2>&1) at $(command -v "$python")"
+rm -rf "$venv"
+if ! "$python" -m venv "$venv"; then
+  # Debian and Ubuntu ship venv's pip (ensurepip) apart, as python3.X-venv
+  version=$("$python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+  apt-get update && { apt-get install -y "python${version}-venv" || apt-get install -y python3-venv; }
+  rm -rf "$venv"
+  "$python" -m venv "$venv"
+fi
+if compgen -G "$source_dir/wheels/*.whl" >/dev/null \\
+   && "$venv/bin/python" -m pip install --no-index --find-links "$source_dir/wheels" -r "$source_dir/requirements.txt"; then
+  echo "setup.sh: dependencies installed from the bundled wheels"
+else
+  echo "setup.sh: dependencies from the package registry"
+  "$venv/bin/python" -m pip install -r "$source_dir/requirements.txt"
+fi
+PYTHONPATH="$source_dir/handnets-src" "$venv/bin/python" -m handnets --help >/dev/null
+echo "setup.sh: handnets runs"
 """
 
 RUN_AUTOGRADER = """\
 #!/usr/bin/env bash
-# Gradescope runs this for every submission; it must leave /autograder/results/results.json behind.
+# Gradescope runs this for every submission; it must leave results/results.json behind, valid, always.
 set -uo pipefail
-mkdir -p /autograder/results
-sheet=$(find /autograder/submission -type f -name '*.toml' | sort | head -n 1)
+root="${HANDNETS_AUTOGRADER_ROOT:-/autograder}"
+results="$root/results/results.json"
+python="$root/handnets-venv/bin/python"
+mkdir -p "$root/results"
+sheet=$(find "$root/submission" -type f -name '*.toml' 2>/dev/null | LC_ALL=C sort | head -n 1)
 if [ -z "$sheet" ]; then
-  cat > /autograder/results/results.json <<'JSON'
-{"score": 0, "tests": [], "output": "No answer sheet found: submit one .toml file (see the template your course gave you).", "visibility": "visible"}
+  cat > "$results" <<'JSON'
+{"score": 0, "tests": [], "output_format": "md", "visibility": "visible",
+ "output": "No answer sheet found: submit one `.toml` file (start from the template your course gave you)."}
 JSON
   exit 0
 fi
-python3 -m handnets grade --key /autograder/source/key.toml "$sheet" --format gradescope --out /autograder/results
-if [ ! -s /autograder/results/results.json ]; then
-  cat > /autograder/results/results.json <<'JSON'
-{"score": 0, "tests": [], "output": "The autograder failed before it could grade this submission; your instructor has been told.", "visibility": "visible"}
+rm -f "$results"
+PYTHONPATH="$root/source/handnets-src" "$python" -m handnets grade --key "$root/source/key.toml" "$sheet" \\
+  --format gradescope --out "$root/results"
+if ! "$python" -c 'import json, sys; data = json.load(open(sys.argv[1])); sys.exit(not isinstance(data.get("tests"), list))' \\
+     "$results" 2>/dev/null; then
+  cat > "$results" <<'JSON'
+{"score": 0, "tests": [], "output_format": "md", "visibility": "visible",
+ "output": "The autograder failed before it could grade this submission. Ask your instructor: the autograder's own output says why."}
 JSON
 fi
 exit 0
@@ -60,7 +106,7 @@ build-backend = "setuptools.build_meta"
 [project]
 name = "handnets"
 version = "{version}"
-requires-python = ">=3.11"
+requires-python = ">=3.10"
 dependencies = {dependencies}
 
 [tool.setuptools.packages.find]
@@ -87,7 +133,7 @@ def _dependencies() -> list[str]:
     except metadata.PackageNotFoundError:
         requires = []
     runtime = [r for r in requires if "extra ==" not in r]
-    return runtime or ["sympy>=1.12", "numpy>=1.24", "rich>=13"]
+    return runtime or ["sympy>=1.12", "numpy>=1.24", "rich>=13", "tomli>=1.1; python_version < '3.11'"]
 
 
 def _version() -> str:
@@ -97,8 +143,10 @@ def _version() -> str:
         return "0.0.0"
 
 
-def build_autograder(key_source: str) -> bytes:
-    """The zip's bytes. The key is copied in as key.toml (a built-in key as its own TOML text)."""
+def build_autograder(key_source: str, wheels: str | Path | None = None) -> bytes:
+    """The zip's bytes. The key is copied in as key.toml (a built-in key as its own TOML text); the
+    ``*.whl`` files of the folder ``wheels`` (``pip download -d DIR ...`` for the image's Python) go
+    into ``wheels/``, so that setup.sh needs no network."""
     if str(key_source) in BUILTIN_KEYS:
         key_text = resources.files("handnets.data").joinpath(f"keys/{key_source}.toml").read_bytes()
     else:
@@ -108,7 +156,9 @@ def build_autograder(key_source: str) -> bytes:
         "run_autograder": RUN_AUTOGRADER.encode(),
         "key.toml": key_text,
         "handnets-src/pyproject.toml": _PYPROJECT.format(version=_version(), dependencies=_toml_list(_dependencies())).encode(),
+        "requirements.txt": ("\n".join(_dependencies()) + "\n").encode(),
         **_package_files(),
+        **_wheels(wheels),
     }
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as bundle:
@@ -118,6 +168,18 @@ def build_autograder(key_source: str) -> bytes:
             info.compress_type = zipfile.ZIP_DEFLATED
             bundle.writestr(info, data)
     return buffer.getvalue()
+
+
+def _wheels(folder: str | Path | None) -> dict[str, bytes]:
+    if folder is None:
+        return {}
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise InvalidRequest("not a folder of wheels", source=str(folder), field="wheels")
+    found = sorted(p for p in folder.iterdir() if p.name.endswith(".whl") and p.is_file())
+    if not found:
+        raise InvalidRequest("no .whl files in this folder", source=str(folder), field="wheels")
+    return {f"wheels/{p.name}": read_bytes(p, limit=512 * 1024**2, error=InvalidRequest, what="a wheel") for p in found}
 
 
 def _toml_list(items: list[str]) -> str:
