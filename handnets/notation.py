@@ -304,8 +304,10 @@ class MathMLNotation(_HomeworkOrder, MathMLPresentationPrinter):
                                 self._element("msub", self._element("mi", text="L"), self._element("mi", text="t")))
             bottom = self._element("mrow", self._element("mo", text="∂"), self._element("msup", letter, self._step(part.step)))
             return self._element("mfrac", top, bottom)
-        if part.hat:
-            letter = self._element("mover", letter, self._element("mo", text="^"), accent="true")
+        if part.hat:  # ŷ is one character; a letter with no precomposed form gets a circumflex accent over it
+            hatted = unicodedata.normalize("NFC", part.letter + _HAT)
+            letter = (self._element("mi", text=hatted) if len(hatted) == 1
+                      else self._element("mover", letter, self._element("mo", text="\u02c6"), accent="true"))
         if part.bar:
             letter = self._bar(letter)
         return self._element("msup", letter, self._step(part.step))

@@ -90,7 +90,7 @@ def test_notation_positive_terms_first_in_every_form():
     assert notation.plain(expr) == "w_y*(yhat_t - y_t)"
     assert notation.pretty(expr) == "w_y⋅(ŷₜ - yₜ)"
     assert notation.latex(expr) == r"w_{y} \cdot \left(\hat{y}^{(t)} - y^{(t)}\right)"
-    assert "<mo>(</mo><mrow><msup><mover" in notation.mathml(expr)  # ŷ first inside the parentheses
+    assert "<mo>(</mo><mrow><msup><mi>ŷ</mi>" in notation.mathml(expr)  # ŷ first inside the parentheses
 
 
 def test_notation_plain_reads_back_with_sympy():

@@ -54,8 +54,9 @@ def register(subparsers) -> None:
     grade.add_argument("sheets", nargs="+", metavar="SHEET_OR_DIR", help="answer sheet TOML files, or directories of them")
     grade.add_argument("--out", type=Path, metavar="DIR", help="grade as a batch and write grades.csv, summary.json and one JSON per student here")
     grade.add_argument("--jobs", type=_jobs, default=1, metavar="N", help="worker processes for a batch (default 1)")
-    grade.add_argument("--format", choices=("handnets", "gradescope"), default="handnets",
-                       help="gradescope: write results.json in Gradescope's autograder schema into --out")
+    grade.add_argument("--format", choices=("handnets", "gradescope", "html"), default="handnets",
+                       help="gradescope: write results.json in Gradescope's autograder schema into --out; "
+                            "html: write index.html and students/<name>.html (math as MathML) into --out")
     grade.add_argument("--time-limit", type=_seconds, default=10.0, metavar="S", help="seconds allowed per answer (default 10)")
     grade.add_argument("--resubmittable", action="store_true",
                        help="the student may resubmit (a practice round, an autograder open for resubmission): an invalid "
@@ -109,6 +110,10 @@ def run_grade(args: argparse.Namespace, out: Console) -> int:
                          "final grading: invalid answers score 0 and are listed in the review queue")
     if args.format == "gradescope":
         return _run_gradescope(args, out)
+    if args.format == "html":
+        from handnets.cli.grade_html import run_grade_html
+
+        return run_grade_html(args, out, _limits(args.time_limit))
     if args.out is None:
         return _run_single(args, out)
     return _run_batch(args, out)
