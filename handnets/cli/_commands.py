@@ -21,6 +21,8 @@ COMMANDS = MappingProxyType({
     "template": "handnets.cli.grade",
     "gradescope": "handnets.cli.grade",
     "derive": "handnets.cli.derive",
+    "key": "handnets.cli.key",
+    "lint": "handnets.cli.lint",
 })
 
 HELP = MappingProxyType({
@@ -32,4 +34,6 @@ HELP = MappingProxyType({
     "template": "write a blank answer sheet for a key",
     "gradescope": "Gradescope autograder bundles",
     "derive": "derive and prove LSTM/RNN BPTT, recurrences, gradient flow",
+    "key": "start, show, or publish (without answers) a grading key",
+    "lint": "check how an answer sheet will be read, without grading it",
 })

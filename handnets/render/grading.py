@@ -267,7 +267,10 @@ def _toml_key(name: str) -> str:
 
 def format_template(key: Key) -> str:
     """A blank answer sheet for ``key``: every prompt as a comment, an example of accepted syntax per type."""
-    lines = [_comment(f"Answer sheet for: {key.title}"), "", '# student = "your id"   # optional: defaults to the file name', "", _VOCABULARY_NOTE, "[answers]"]
+    lines = [_comment(f"Answer sheet for: {key.title}"), "",
+             "# Before you submit, see how every answer will be read (nothing is graded, nothing is given away):",
+             "#   handnets lint --key public.toml THIS_FILE.toml     (public.toml: from your course, or handnets key public)",
+             "", '# student = "your id"   # optional: defaults to the file name', "", _VOCABULARY_NOTE, "[answers]"]
     adder: Question | None = None
     for question in key.questions:
         if question.type == "adder":
