@@ -493,15 +493,21 @@ def _judge_sides(question: Question, shown: str, sides: tuple[sympy.Expr, ...], 
     return verdict
 
 
+def _hedged_count(submitted: Any, sides: tuple[sympy.Expr, ...], reading: Reading) -> str | None:
+    """Why a count typed with '/' that is not whole cannot be read (``handnets lint`` asks the same)."""
+    if isinstance(submitted, str) and "/" in submitted and any(side.is_Rational and not side.is_Integer for side in sides):
+        # 6272 / 6400 is two answers more often than a division
+        return f"this reads as {reading.plain}, not a whole number: '/' is a division; give one count"
+    return None
+
+
 def _judge_integer(question: Question, submitted: Any, shown: str, source: str) -> Verdict:
     read = _read_number(question, submitted, arithmetic=question.options.arithmetic)
     if isinstance(read, ParseFailure):
         return _parse_failure(question, shown, read)
     sides, reading = read
-    if isinstance(submitted, str) and "/" in submitted and any(side.is_Rational and not side.is_Integer for side in sides):
-        # 6272 / 6400 is two answers more often than a division
-        return _invalid(question, shown, f"this reads as {reading.plain}, not a whole number: '/' is a division; "
-                                         "give one count")
+    if (refusal := _hedged_count(submitted, sides, reading)) is not None:
+        return _invalid(question, shown, refusal)
 
     options = question.options
     tolerant = bool(options.abs_tol or options.rel_tol)  # a rounded count (138M) where the key allows one

@@ -27,7 +27,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from handnets.errors import InputError, InvalidWeights
-from handnets.grading.grade import Reading, _expression_text, _own_quantity, _read_matrix, _read_number, _read_shape, _show
+from handnets.grading.grade import (Reading, _expression_text, _hedged_count, _own_quantity, _read_matrix, _read_number,
+                                    _read_shape, _show)
 from handnets.grading.key import Key, Question
 from handnets.grading.parse import ParseFailure, parse_big_o, parse_expression
 from handnets.grading.sheet import Sheet
@@ -87,8 +88,12 @@ def read_answer(question: Question, submitted: Any) -> Reading | ParseFailure:
         result = parse_big_o(_expression_text(submitted), vocabulary=question.names())
         return result if isinstance(result, ParseFailure) else Reading(expr=result.expr, notes=result.notes)
     if kind in ("integer", "number"):
-        read = _read_number(question, submitted, arithmetic=question.options.arithmetic)
-        return read if isinstance(read, ParseFailure) else read[1]
+        read = _read_number(question, submitted, arithmetic=question.options.arithmetic if kind == "integer" else True)
+        if isinstance(read, ParseFailure):
+            return read
+        if kind == "integer" and (refusal := _hedged_count(submitted, *read)) is not None:
+            raise InputError(refusal)
+        return read[1]
     if kind == "shape":
         shape = _read_shape(submitted)
         return shape if isinstance(shape, ParseFailure) else Reading("(" + ", ".join(map(str, shape)) + ")")
