@@ -316,7 +316,7 @@ class MathMLNotation(_HomeworkOrder, MathMLPresentationPrinter):
         return self._element("mrow", self._element("mi", text="σ"), self._paren_comma_separated(*e.args))
 
     def mathml_tag(self, e):
-        if self._hadamard and e.is_Mul:
+        if self._hadamard and getattr(e, "is_Mul", False):
             return "⊙"
         return super().mathml_tag(e)
 
