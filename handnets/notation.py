@@ -48,9 +48,9 @@ __all__ = ["Name", "read_name", "plain", "pretty", "latex", "mathml", "name_late
 # ------------------------------------------------------------------------------------- names
 
 _STEP = {"t": "t", "prev": "t-1", "prev2": "t-2", "prev3": "t-3", "next": "t+1"}
-_STATE = re.compile(r"(?P<base>[A-Za-z]+?)(?P<hat>hat)?(?P<bar>bar)?_(?P<when>t|prev3|prev2|prev|next)(?:_(?P<lag>\d+))?")
+_STATE = re.compile(r"(?P<base>[A-Za-z]+?)(?P<hat>hat)?(?P<bar>bar)?_(?P<when>t|prev3|prev2|prev|next)(?:_(?P<lag>\d+|k))?")
 _WEIGHT = re.compile(r"(?P<letter>[wWb])_(?P<sub>[a-z]{1,2})")
-_SUBSCRIPT = str.maketrans("t0123456789+-", "ₜ₀₁₂₃₄₅₆₇₈₉₊₋")
+_SUBSCRIPT = str.maketrans("tk0123456789+-", "ₜₖ₀₁₂₃₄₅₆₇₈₉₊₋")
 _BAR, _HAT = "\u0305", "\u0302"  # combining overline and circumflex: c̅, ŷ (the grader reads both back)
 
 

@@ -98,7 +98,7 @@ def browser(tmp_path_factory):
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     """A derivation page, a student's page and a course index, written by the CLI as a user would."""
-    from handnets.derive import derive_topic
+    from handnets.derive import TOPICS, derive_topic
     from handnets.grading.analytics import analyse
     from handnets.grading.grade import grade_sheet
     from handnets.grading.key import load_key
@@ -106,8 +106,8 @@ def site(tmp_path_factory):
     from handnets.render.html import course_pages, derivation_page
 
     root = tmp_path_factory.mktemp("site")
-    (root / "lstm-ce.html").write_text(derivation_page(derive_topic("lstm-ce")), encoding="utf-8")
-    (root / "lstm-vector.html").write_text(derivation_page(derive_topic("lstm-vector")), encoding="utf-8")
+    for topic in TOPICS:
+        (root / f"{topic}.html").write_text(derivation_page(derive_topic(topic)), encoding="utf-8")
     key = load_key("homework")
     sheet = loads_sheet('student = "s042 <b>x</b>"\n[answers]\n"lstm.cbar_t" = "hbar_t*o_t*(1 - tanh(c_t)**2)"\n'
                         '"lstm.obar_t" = \'\\overline{h^{(t)}} \\tanh(c^{(t)})\'\n"lstm.ibar_t" = "<script>x</script>"\n'
@@ -119,7 +119,13 @@ def site(tmp_path_factory):
     return root
 
 
-PAGES = ["lstm-ce.html", "lstm-vector.html", "students/s042.html", "index.html"]
+def _topics():
+    from handnets.derive import TOPICS
+
+    return list(TOPICS)
+
+
+PAGES = [f"{topic}.html" for topic in _topics()] + ["students/s042.html", "index.html"]
 
 _MEASURE = """
 const maths = Array.from(document.querySelectorAll('math'));
@@ -135,6 +141,7 @@ return {
   scripts: document.scripts.length,
   html: document.documentElement.outerHTML,
   title: document.title,
+  overflow: document.documentElement.scrollWidth - document.documentElement.clientWidth,
 };
 """
 
@@ -157,6 +164,7 @@ def test_browser_draws_the_math_and_requests_nothing(browser, site, name, tmp_pa
     assert page["merror"] == 0 and page["scripts"] == 0
     assert page["resources"] == []  # nothing was fetched: no style sheet, font, image or script
     assert "http://" not in page["html"] and "https://" not in page["html"]
+    assert page["overflow"] <= 0  # no equation runs off the page: long ones are broken into lines
     if name != "index.html":  # the index has tables, no math
         assert page["sizes"] and all(width > 0 and height > 0 for width, height in page["sizes"])
     for numerator_bottom, denominator_top in page["fractions"]:  # laid out as MathML: one over the other

@@ -11,6 +11,7 @@ too wide is broken between terms and continued on a ``↳`` line, never cropped 
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import sympy
@@ -28,7 +29,7 @@ from handnets.derive.model import Derivation, Equation
 from handnets.render.checks import render_checks
 from handnets.render.layout import CONTINUE, PlainFormula, PrettyFormula
 
-__all__ = ["symbol_latex", "latex", "equation_latex", "render_derivation", "render_section", "derivation_json", "proof_document"]
+__all__ = ["symbol_latex", "latex", "equation_latex", "equation_lhs", "render_derivation", "render_section", "derivation_json", "proof_document"]
 
 def symbol_latex(name: str) -> str:
     """The homework notation for one vocabulary name (``handnets.notation``; other names escaped).
@@ -55,18 +56,37 @@ def equation_latex(equation: Equation, *, hadamard: bool = False) -> str:
     return f"{_lhs_latex(equation.name)} = {latex(equation.rhs, hadamard=hadamard)}"
 
 
-def _lhs_latex(name: str) -> str:
-    if name in ("c_t_from_c_prev2", "c_t_from_c_t_k", "c_t_forget_zero"):
-        return "c^{(t)}"
-    if name == "cbar_t_k":
-        return r"\overline{c^{(t-k)}}"
-    if name == "cbar_prev2_full":
-        return r"\overline{c^{(t-2)}}"
-    if name == "cbar_prev_forget_zero":
-        return r"\overline{c^{(t-1)}}"
+# equation names that are another quantity's value under a condition: the quantity they give
+_SAME_AS = {"c_t_from_c_prev2": "c_t", "c_t_from_c_t_k": "c_t", "c_t_forget_zero": "c_t", "cbar_prev2_full": "cbar_prev2",
+            "cbar_prev_forget_zero": "cbar_prev", "vector_hbar_t": "hbar_t"}
+_STATE_NAME = r"[a-z]+(?:bar)?_(?:t|prev\d?|next)"
+_JACOBIAN = re.compile(rf"d(?P<of>{_STATE_NAME})_d(?P<by>{_STATE_NAME})")
+
+
+def equation_lhs(name: str) -> tuple[sympy.Expr, str]:
+    """What an equation named ``name`` gives, as an expression, and a qualifier ("", "wrong" or "limit").
+
+    ``dh_t_dh_prev`` is the derivative of h_t by h_prev; ``hbar_t_limit`` is hbar_t in the limit the
+    derivation states; ``cbar_t_no_recurrent`` is the classic wrong cbar_t.
+
+    >>> equation_lhs("dh_t_dc_prev_limit"), equation_lhs("c_t_forget_zero")
+    ((Derivative(h_t, c_prev), 'limit'), (c_t, ''))
+    """
+    qualifier = ""
+    if name.endswith("_limit"):
+        name, qualifier = name.removesuffix("_limit"), "limit"
     if name == "cbar_t_no_recurrent":
-        return r"\overline{c^{(t)}}_{\text{wrong}}"
-    return symbol_latex(name)
+        name, qualifier = "cbar_t", "wrong"
+    name = _SAME_AS.get(name, name)
+    if match := _JACOBIAN.fullmatch(name):
+        return sympy.Derivative(sympy.Symbol(match["of"]), sympy.Symbol(match["by"]), evaluate=False), qualifier
+    return sympy.Symbol(name), qualifier
+
+
+def _lhs_latex(name: str) -> str:
+    expr, qualifier = equation_lhs(name)
+    written = symbol_latex(expr.name) if expr.is_Symbol else notation.latex(expr)
+    return f"{{{written}}}_{{\\text{{{qualifier}}}}}" if qualifier else written
 
 
 def _hadamard(derivation: Derivation) -> bool:

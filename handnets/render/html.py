@@ -25,6 +25,7 @@ from handnets.derive.model import Derivation, Equation
 from handnets.grading.analytics import Analytics, Setting, counted_score
 from handnets.grading.grade import VERDICTS, Report, Verdict
 from handnets.grading.key import Key
+from handnets.render.derive import equation_lhs
 from handnets.render.grading import disposition, format_score
 from handnets.render.text import clean
 
@@ -70,25 +71,13 @@ def page(title: str, body: str) -> str:
 
 # ------------------------------------------------------------------------------- derivations
 
-# equation names that are not one vocabulary name: what their left-hand side means
-_LHS = {
-    "c_t_from_c_prev2": "c_t",
-    "c_t_from_c_t_k": "c_t",
-    "c_t_forget_zero": "c_t",
-    "cbar_prev2_full": "cbar_prev2",
-    "cbar_prev_forget_zero": "cbar_prev",
-    "cbar_t_no_recurrent": "cbar_t",
-    "cbar_t_limit": "cbar_t",
-    "hbar_t_limit": "hbar_t",
-}
-
-
 def lhs_mathml(name: str) -> str:
-    """The left-hand side of an equation named ``name``, as MathML content (no ``<math>`` wrapper)."""
-    symbol = sympy.Symbol(_LHS.get(name, name))
-    if notation.read_name(symbol.name).kind == "other":
+    """The left-hand side of an equation named ``name`` (``render.derive.equation_lhs``), as MathML content."""
+    expr, qualifier = equation_lhs(name)
+    if expr.is_Symbol and notation.read_name(expr.name).kind == "other":
         return f"<mi>{html.escape(name)}</mi>"
-    return notation.mathml(symbol)[len("<math>"):-len("</math>")]
+    inner = notation.mathml(expr)[len("<math>"):-len("</math>")]
+    return f"<msub><mrow>{inner}</mrow><mtext>{html.escape(qualifier)}</mtext></msub>" if qualifier else inner
 
 
 _ROW = 80  # characters of the plain form per line of display math: about 60rem of MathML at the page's size
@@ -133,14 +122,21 @@ def _tokens(expr: sympy.Basic, hadamard: bool, room: int) -> list[tuple[str, int
 
 def _display(lhs: str, expr: sympy.Basic, hadamard: bool, room: int = _ROW) -> str:
     """``lhs = expr`` as display math, one ``<math>`` per line, continuation lines indented."""
+    chunks: list[list[tuple[str, int]]] = []  # a token a line may break before, and the tokens glued to it
+    for markup, width, breakable in _tokens(expr, hadamard, room):
+        if breakable or not chunks:
+            chunks.append([])
+        chunks[-1].append((markup, width))
     lines: list[list[str]] = [[]]
     used = 0
-    for markup, width, breakable in _tokens(expr, hadamard, room):
-        if breakable and used + width > room and lines[-1]:
+    for chunk in chunks:
+        width = sum(w for _, w in chunk)
+        if used + width > room and lines[-1]:
             lines.append([])
             used = 0
-            markup = markup.replace("<mo>", '<mo form="infix">', 1)  # a line's leading + keeps its spacing
-        lines[-1].append(markup)
+            head, first = chunk[0]
+            chunk = [(head.replace("<mo>", '<mo form="infix">', 1), first), *chunk[1:]]  # a line's leading + keeps its spacing
+        lines[-1] += [markup for markup, _ in chunk]
         used += width
     rows = [f'<div class="line"><math displaystyle="true"><mrow>{lhs}<mo>=</mo>{"".join(lines[0])}</mrow></math></div>']
     rows += [f'<div class="line more"><math displaystyle="true"><mrow>{"".join(line)}</mrow></math></div>' for line in lines[1:]]
