@@ -22,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import sympy  # noqa: E402
 
+from handnets import notation  # noqa: E402
 from handnets.grading.batch import find_sheets, grade_batch  # noqa: E402
 from handnets.grading.parse import parse_expression  # noqa: E402
 from handnets.grading.key import Question, load_key  # noqa: E402
@@ -41,7 +42,7 @@ def _pools(question: Question, rng: random.Random) -> tuple[list, list, list]:
     written = question.as_answer
     if kind == "expression":
         expected = question.expected
-        latex = parse_expression(written(expected), vocabulary=question.names()).latex
+        latex = notation.latex(parse_expression(written(expected), vocabulary=question.names()).expr)
         right = [written(expected), written(sympy.expand(expected)), latex]
         if question.lhs:
             right.append(f"{question.lhs} = {written(expected)}")

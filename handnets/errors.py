@@ -86,6 +86,8 @@ class InvalidSheet(InputError):
 
 class InvalidTask(InputError):
     """A task file (a reference Mealy machine for threshold networks) that cannot be read."""
+
+
 class InvalidExport(InputError):
     """An LMS export (Canvas, Moodle, PrairieLearn, Forms) or a column mapping that cannot be read."""
 

@@ -100,11 +100,24 @@ def write_proofs(results: Sequence[SectionResult], directory: Path) -> list[Path
     return written
 
 
+def write_html(results: Sequence[SectionResult], directory: Path) -> list[Path]:
+    """``index.html`` and one page per section into ``directory`` (``handnets.render.html``), atomically each."""
+    from handnets.outdir import write_file
+    from handnets.render.html import catalogue_pages
+
+    written = []
+    for name, text in sorted(catalogue_pages(results).items()):
+        write_file(directory / name, text)
+        written.append(directory / name)
+    return written
+
+
 def main(argv: Sequence[str] | None = None, *, out: Console | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m handnets.verify", description=__doc__.splitlines()[0])
     parser.add_argument("sections", nargs="*", metavar="SECTION", help=f"run only these ({', '.join(s.name for s in SECTIONS)})")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of the report")
     parser.add_argument("--write-proofs", metavar="DIR", type=Path, help="write the proofs/ Markdown documents into DIR")
+    parser.add_argument("--html", metavar="DIR", type=Path, help="write DIR/index.html and one self-contained page per section (math as MathML)")
     args = parser.parse_args(argv)
     unknown = sorted(set(args.sections) - {s.name for s in SECTIONS})
     if unknown:
@@ -135,11 +148,13 @@ def main(argv: Sequence[str] | None = None, *, out: Console | None = None) -> in
             out.print(Rule(f"[bold]{result.section.name}"))
             out.print(result.section.load("render")(result.value))
         out.print(render_summary(results))
-    if args.write_proofs:
+    for write, directory in ((write_proofs, args.write_proofs), (write_html, args.html)):
+        if directory is None:
+            continue
         from handnets.outdir import OutputError
 
         try:
-            written = write_proofs(results, args.write_proofs)
+            written = write(results, directory)
         except OutputError as exc:
             sys.stderr.write(f"error: {exc}\n")
             return 2

@@ -61,6 +61,8 @@ SYMBOLS = MappingProxyType({name: sympy.Symbol(name, real=True) for name in NAME
 class sigmoid(sympy.Function):
     """The logistic function, kept as a named function so printed results read ``sigmoid(z)``.
 
+    It carries no printing hook: ``handnets.notation`` writes it ``\\sigma`` in LaTeX and ``σ`` in pictures.
+
     >>> sigmoid(0)
     1/2
     >>> sympy.diff(sigmoid(SYMBOLS["x_t"]), SYMBOLS["x_t"])
@@ -88,10 +90,6 @@ class sigmoid(sympy.Function):
         if arg is None:
             return None
         return (1 / (1 + sympy.exp(-arg)))._eval_evalf(prec)
-
-    def _latex(self, printer, exp=None):
-        power = f"^{{{exp}}}" if exp is not None else ""
-        return rf"\sigma{power}\left({printer._print(self.args[0])}\right)"
 
 
 FUNCTIONS = MappingProxyType({"sigmoid": sigmoid, "tanh": sympy.tanh})

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from sympy.parsing.sympy_parser import rationalize, standard_transformations
 
+from handnets import notation
 from handnets.errors import InvalidKey
 from handnets.grading import parse as parse_package
 from handnets.grading.parse.check import check
@@ -330,8 +331,8 @@ def test_parse_success_echoes_how_the_answer_was_read() -> None:
     result = parse_expression(r"\overline{h^{(t)}} \tanh(c^{(t)}) + 0.5 \bar{c}_{t+1}")
     assert isinstance(result, ParseSuccess)
     assert result.normalized == "cbar_next/2 + hbar_t*tanh(c_t)"
-    assert result.latex == r"\frac{\overline{c^{(t+1)}}}{2} + \overline{h^{(t)}} \tanh{\left(c^{(t)} \right)}"
-    assert result.pretty == "c̅ₙₑₓₜ              \n───── + h̅ₜ⋅tanh(cₜ)\n  2                "
+    assert notation.latex(result.expr) == r"\frac{\overline{c^{(t+1)}}}{2} + \overline{h^{(t)}} \cdot \tanh{\left(c^{(t)} \right)}"
+    assert [row.rstrip() for row in notation.pretty(result.expr).split("\n")] == ["c̅ₜ₊₁", "──── + h̅ₜ⋅tanh(cₜ)", " 2"]
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,7 @@ import sympy
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from handnets import notation
 from handnets.grading.parse import parse_expression
 from handnets.grading.grade import judge_answer
 from handnets.grading.key import load_key
@@ -31,7 +32,7 @@ def test_expected_answer_grades_correct(question):
 
 @pytest.mark.parametrize("question", EXPRESSIONS, ids=lambda q: q.id)
 def test_expected_answer_in_homework_latex_grades_correct(question):
-    latex = parse_expression(sympy.sstr(question.expected), vocabulary=question.names()).latex
+    latex = notation.latex(parse_expression(sympy.sstr(question.expected), vocabulary=question.names()).expr)
     assert judge_answer(question, latex).verdict == "correct", latex
 
 

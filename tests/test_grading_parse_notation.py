@@ -12,7 +12,8 @@ import sympy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from handnets.grading.parse import SUM_OVER_T, ParseFailure, ParseSuccess, echo, parse_expression
+from handnets import notation
+from handnets.grading.parse import SUM_OVER_T, ParseFailure, ParseSuccess, parse_expression
 from handnets.vocabulary import SYMBOLS, sigmoid
 
 S = SYMBOLS
@@ -291,14 +292,14 @@ def _expressions() -> st.SearchStrategy[sympy.Expr]:
 @given(_expressions())
 def test_parse_reads_back_sympy_and_homework_latex(expr: sympy.Expr) -> None:
     # the printers are sympy's (an independent writer); the reader must land on the same expression
-    for text in (sympy.sstr(expr), echo.latex(expr)):
+    for text in (sympy.sstr(expr), notation.latex(expr)):
         assert same(read(text), expr), text
 
 
 @settings(max_examples=40, deadline=None)
 @given(_expressions())
 def test_parse_reads_back_unicode_operators_and_latex_spacing(expr: sympy.Expr) -> None:
-    text = echo.latex(expr).replace(" ", r"\, ").replace("-", "−")
+    text = notation.latex(expr).replace(" ", r"\, ").replace("-", "−")
     assert same(read(text), expr), text
 
 
@@ -314,7 +315,7 @@ def test_parse_reads_back_carets_and_juxtaposition(expr: sympy.Expr) -> None:
 @given(_expressions())
 def test_parse_reads_back_the_one_line_pretty_print(expr: sympy.Expr) -> None:
     # what handnets' own reports show (cₜ, h̅ₜ, ⋅): a student may paste it back
-    text = echo.pretty(expr)
+    text = notation.pretty(expr)
     if "\n" not in text:
         assert same(read(text), expr), text
 

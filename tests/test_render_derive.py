@@ -66,10 +66,10 @@ GOLDEN_NARROW = """\
 │ hbar_t, too wide for the panel.              │
 │                                              │
 │ hbar_t =                                     │
-│                      ⎛         2⎞            │
-│ dL_dh_t + g̅ₙₑₓₜ⋅w_hg⋅⎝1 - gₙₑₓₜ ⎠            │
-│   ↳ + iₙₑₓₜ⋅i̅ₙₑₓₜ⋅wₕᵢ⋅(1 - iₙₑₓₜ)            │
-│   ↳ + oₙₑₓₜ⋅o̅ₙₑₓₜ⋅wₕₒ⋅(1 - oₙₑₓₜ)            │
+│                     ⎛        2⎞              │
+│ dL_dh_t + g̅ₜ₊₁⋅w_hg⋅⎝1 - gₜ₊₁ ⎠              │
+│   ↳ + iₜ₊₁⋅i̅ₜ₊₁⋅w_hi⋅(1 - iₜ₊₁)              │
+│   ↳ + oₜ₊₁⋅o̅ₜ₊₁⋅w_ho⋅(1 - oₜ₊₁)              │
 │   chain rule over the nodes that read h_t:   │
 │     hbar_t = dL_dh_t                         │
 │       ↳ + gbar_next*w_hg*(1 - g_next**2)     │
@@ -99,7 +99,7 @@ def test_render_derivation_failed_check_shows_fail():
         ("f_t_3", "f^{(t-3)}"),
         ("w_hi", "w_{hi}"),
         ("yhat_t", r"\hat{y}^{(t)}"),
-        ("dL_dh_t", r"\frac{\partial L}{\partial h^{(t)}}"),
+        ("dL_dh_t", r"\frac{\partial L_{t}}{\partial h^{(t)}}"),
         ("w_xi_bar", r"\overline{w_{xi}}^{(t)}"),
         ("vector_W_xh_bar", r"\overline{W_{xh}}^{(t)}"),
         ("cbar_t_2", r"\overline{c^{(t-2)}}"),

@@ -20,13 +20,15 @@ from hypothesis import strategies as st
 from rich.cells import cell_len
 from rich.console import Console
 
+from handnets import notation
+from handnets import derive
 from handnets.derive import derive_topic
 from handnets.render.derive import _text, render_derivation
 from handnets.render.layout import CONTINUE, MARK, Line, break_plain, fit_pretty
 from handnets.verify import SECTIONS, run_catalogue
 
 WIDTHS = (60, 80, 200)
-TOPICS = ("lstm", "lstm-vector", "lstm-ce", "rnn", "recurrence", "gradient-flow")
+TOPICS = derive.TOPICS  # every topic `handnets derive` knows, a new one included
 PANEL = 4  # a panel's two borders and two spaces of padding
 
 
@@ -162,7 +164,7 @@ def test_fit_pretty_every_equation_fits_without_the_plain_fallback(derivations, 
 @pytest.mark.parametrize("width", [w - PANEL for w in WIDTHS])
 def test_fit_pretty_lines_stack_back_into_sympys_picture(derivations, width):
     for topic, equation in _equations(derivations):
-        whole = sympy.pretty(equation.rhs, use_unicode=True, wrap_line=False).split("\n")
+        whole = notation.pretty(equation.rhs).split("\n")
         assert _stack(fit_pretty(equation.rhs, width)) == whole, (topic, equation.name)
 
 
@@ -222,4 +224,4 @@ def test_fit_pretty_is_sympys_picture_cut_between_glyphs(expr, width):
     if lines is None:  # a single block wider than the line: the caller prints the plain form
         return
     assert all(cell_len(row) <= width for line in lines for row in line.rows)
-    assert _stack(lines) == sympy.pretty(expr, use_unicode=True, wrap_line=False).split("\n")
+    assert _stack(lines) == notation.pretty(expr).split("\n")

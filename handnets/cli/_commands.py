@@ -24,6 +24,8 @@ COMMANDS = MappingProxyType({
     "ingest": "handnets.cli.ingest",
     "derive": "handnets.cli.derive",
     "rnn": "handnets.cli.rnn",
+    "key": "handnets.cli.key",
+    "lint": "handnets.cli.lint",
 })
 
 HELP = MappingProxyType({
@@ -38,4 +40,6 @@ HELP = MappingProxyType({
     "ingest": "answer sheets from a Canvas, Moodle, PrairieLearn or Google Forms export",
     "derive": "derive and prove LSTM/RNN BPTT, recurrences, gradient flow",
     "rnn": "check a trained RNN adder on every input up to a length, and try a proof",
+    "key": "start, show, or publish (without answers) a grading key",
+    "lint": "check how an answer sheet will be read, without grading it",
 })

@@ -1,11 +1,15 @@
-"""``handnets derive lstm|lstm-vector|lstm-ce|rnn|recurrence|gradient-flow|cell FILE_OR_NAME``: print a derivation proved before printing."""
+"""``handnets derive lstm|lstm-vector|lstm-ce|rnn|recurrence|gradient-flow|cell FILE_OR_NAME``: print a derivation
+proved before printing (a rich panel, LaTeX, JSON, or with ``--html FILE`` a self-contained page with the math in
+MathML)."""
 
 from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 
 from rich.console import Console
+from rich.text import Text
 
 from handnets.cli._commands import HELP
 from handnets.errors import UsageError
@@ -24,6 +28,7 @@ def register(subparsers) -> None:
     form = parser.add_mutually_exclusive_group()
     form.add_argument("--latex", action="store_true", help="print the equations as LaTeX in homework notation")
     form.add_argument("--json", action="store_true", help="print one JSON object")
+    form.add_argument("--html", type=Path, metavar="FILE", help="write a self-contained HTML page (math as MathML) to FILE")
     parser.set_defaults(func=run)
 
 
@@ -40,6 +45,13 @@ def run(args: argparse.Namespace, out: Console) -> int:
     derivation = derive_topic(args.topic, steps=args.steps)
     if args.json:
         out.file.write(json.dumps(derivation_json(derivation)) + "\n")
+    elif args.html is not None:
+        from handnets.outdir import write_file
+        from handnets.render.html import derivation_page
+        from handnets.render.text import clean
+
+        write_file(args.html, derivation_page(derivation))
+        out.print(Text(clean(f"wrote {args.html}")))
     elif args.latex:
         out.file.write(render_latex(derivation) + "\n")
     else:

@@ -73,7 +73,8 @@ def register(subparsers) -> None:
                        help="gradescope: results.json in Gradescope's autograder schema (one submission); canvas-gradebook: "
                             "also canvas-gradebook.csv, a Canvas Gradebook import; prairielearn: also prairielearn-upload.csv, "
                             "the manual-grading CSV with score_perc, feedback and partial_scores (needs --from prairielearn "
-                            "or a folder made by handnets ingest)")
+                            "or a folder made by handnets ingest); html: also index.html and "
+                            "students/<name>.html, the math in MathML")
     grade.add_argument("--assignment", metavar="NAME", help="canvas-gradebook: the column, e.g. 'Quiz 1 (87568490)' (default: the key's title)")
     add_export_arguments(grade, required=False)
     grade.add_argument("--time-limit", type=_seconds, default=10.0, metavar="S", help="seconds allowed per answer (default 10)")
@@ -218,7 +219,7 @@ def _run_batch(args: argparse.Namespace, out: Console, uploads: dict) -> int:
         out.file.write(json.dumps(summary) + "\n")
     else:
         out.print(render_batch(batch, analytics))
-        written = ", ".join(str(directory / name) for name in ("grades.csv", *extra, "summary.json"))
+        written = ", ".join(str(directory / name) for name in ("grades.csv", *(e for e in extra if "/" not in e), "summary.json"))
         out.print(Text(clean(f"wrote {written} and {len(batch.reports)} files in {directory / 'students'}")))
         if problems:
             out.print(Text(f"{len(problems)} problem(s) to look at (listed above): exit code {EXIT_PROBLEMS}"))
@@ -388,6 +389,16 @@ def _prairielearn_files(batch, course: _Course, args: argparse.Namespace) -> dic
     return {"prairielearn-upload.csv": format_rows_csv(upload_rows(table, graded), lines=True)}
 
 
+def _html_files(batch, course: _Course, args: argparse.Namespace) -> dict[str, str]:
+    """index.html (the course summary, the most common wrong answers) and one page per student."""
+    from handnets.grading.analytics import analyse
+    from handnets.render.batch import student_filenames
+    from handnets.render.html import course_pages
+
+    names = [name.removesuffix(".json") for name in student_filenames(batch.reports)]
+    return dict(sorted(course_pages(batch.reports, names, batch.key, analyse(batch.reports), batch.unreadable).items()))
+
+
 def _run_upload(write):
     def run(args: argparse.Namespace, out: Console) -> int:
         return _run_batch(args, out, lambda batch, course: write(batch, course, args))
@@ -429,6 +440,7 @@ _FORMATS = {  # --format NAME -> how `handnets grade` runs and writes it
     "gradescope": _run_gradescope,
     "canvas-gradebook": _run_upload(_gradebook_files),
     "prairielearn": _run_upload(_prairielearn_files),
+    "html": _run_upload(_html_files),
 }
 
 

@@ -8,8 +8,8 @@ Each answer is judged in isolation and always gets a verdict, never an exception
 - ``undecided``: could not be settled within the limits: flagged for a human, never silently wrong;
 - ``missing``: no answer; ``manual``: free text kept for a human.
 
-Every judged answer echoes how it was read (plain, pretty and LaTeX), so a student can see that
-``xy`` was read as ``x*y``; the echoes are printed when a report shows them, never while judging.
+Every judged answer keeps how it was read (``Reading``), so a report can show that ``xy`` was read
+as ``x*y``; the notation layer (``handnets.notation``) prints it when a report shows it, never the judge.
 Text answers are read by ``handnets.grading.parse``: expressions, numbers (thousands groups, units,
 working lines whose every side is judged), matrices and shapes. A caller grading many sheets passes
 a ``VerdictMemo``, so a repeated answer is served before it is read again.
@@ -32,7 +32,8 @@ from handnets.errors import InputError, InvalidWeights
 from handnets.exact import to_fraction
 from handnets.grading.equivalence import (Equivalence, describe_number, fingerprint, judge_big_o, judge_expression,
                                           judge_integer, judge_number)
-from handnets.grading.parse import ParseFailure, ParseSuccess, echo, parse_big_o, parse_expression
+from handnets import notation
+from handnets.grading.parse import ParseFailure, ParseSuccess, parse_big_o, parse_expression
 from handnets.grading.parse.numbers import read_number
 from handnets.grading.parse.tables import read_matrix, read_shape
 from handnets.grading.key import Key, Mistake, Question
@@ -48,8 +49,8 @@ _MAX_TEXT = 20_000  # characters of free text kept
 class Reading:
     """How an answer was read: in words (``text``), or as an expression printed only when asked for.
 
-    ``plain`` is sympy syntax (or the words), ``pretty`` a unicode picture and ``latex`` the homework
-    LaTeX; an expression's echoes are printed on first use (``echo`` caches them), never by the judge.
+    ``plain`` is the one-line form (the notation layer's, or the words); a report asks
+    ``handnets.notation`` for the other forms of ``expr`` (pretty, LaTeX, MathML).
     """
 
     text: str = ""
@@ -58,15 +59,7 @@ class Reading:
 
     @property
     def plain(self) -> str:
-        return echo.plain(self.expr) if self.expr is not None and not self.text else self.text
-
-    @property
-    def pretty(self) -> str:
-        return echo.pretty(self.expr) if self.expr is not None else ""
-
-    @property
-    def latex(self) -> str:
-        return echo.latex(self.expr) if self.expr is not None else ""
+        return notation.plain(self.expr) if self.expr is not None and not self.text else self.text
 
 
 @dataclass(frozen=True, slots=True)
@@ -503,15 +496,21 @@ def _judge_sides(question: Question, shown: str, sides: tuple[sympy.Expr, ...], 
     return verdict
 
 
+def _hedged_count(submitted: Any, sides: tuple[sympy.Expr, ...], reading: Reading) -> str | None:
+    """Why a count typed with '/' that is not whole cannot be read (``handnets lint`` asks the same)."""
+    if isinstance(submitted, str) and "/" in submitted and any(side.is_Rational and not side.is_Integer for side in sides):
+        # 6272 / 6400 is two answers more often than a division
+        return f"this reads as {reading.plain}, not a whole number: '/' is a division; give one count"
+    return None
+
+
 def _judge_integer(question: Question, submitted: Any, shown: str, source: str) -> Verdict:
     read = _read_number(question, submitted, arithmetic=question.options.arithmetic)
     if isinstance(read, ParseFailure):
         return _parse_failure(question, shown, read)
     sides, reading = read
-    if isinstance(submitted, str) and "/" in submitted and any(side.is_Rational and not side.is_Integer for side in sides):
-        # 6272 / 6400 is two answers more often than a division
-        return _invalid(question, shown, f"this reads as {reading.plain}, not a whole number: '/' is a division; "
-                                         "give one count")
+    if (refusal := _hedged_count(submitted, sides, reading)) is not None:
+        return _invalid(question, shown, refusal)
 
     options = question.options
     tolerant = bool(options.abs_tol or options.rel_tol)  # a rounded count (138M) where the key allows one

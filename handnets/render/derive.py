@@ -1,8 +1,9 @@
-"""Render derivations: rich panels (sympy's unicode pretty form), homework-notation LaTeX, JSON, proofs/ Markdown.
+"""Render derivations: rich panels, homework-notation LaTeX, JSON, proofs/ Markdown.
 
-LaTeX follows the homework sets: ``c_t`` prints as ``c^{(t)}``, ``c_prev`` as ``c^{(t-1)}``, ``cbar_t``
-as ``\\overline{c^{(t)}}``, ``c_t_3`` (three steps back) as ``c^{(t-3)}``, ``sigmoid`` as ``\\sigma``,
-and the vector form's elementwise products as ``\\odot``.
+Every expression is printed by the notation layer (``handnets.notation``): the panel shows its pretty
+form (``c̅ₜ₊₁⋅fₜ₊₁``) and the working its plain form; LaTeX follows the homework sets (``c^{(t-1)}``,
+``\\overline{c^{(t)}}``, ``\\sigma``, and the vector form's elementwise products as ``\\odot``). JSON's
+``rhs`` stays sympy's own string form, which ``sympy.parse_expr`` reads back.
 
 The rich panel lays every formula out for the width it is printed at (``render/layout.py``): an equation
 too wide is broken between terms and continued on a ``↳`` line, never cropped at the panel's edge.
@@ -22,89 +23,32 @@ from rich.padding import Padding
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
-from sympy.printing.latex import LatexPrinter
 
+from handnets import notation
 from handnets.derive.model import Derivation, Equation
 from handnets.render.checks import render_checks
 from handnets.render.layout import CONTINUE, PlainFormula, PrettyFormula
 
-__all__ = ["symbol_latex", "latex", "equation_latex", "render_derivation", "render_section", "derivation_json", "proof_document"]
-
-_WHEN = {"t": "(t)", "prev": "(t-1)", "prev2": "(t-2)", "next": "(t+1)"}
-_NAME = re.compile(r"^(?P<base>[a-z]+?)(?P<bar>bar)?_(?P<when>t|prev2|prev|next)(?:_(?P<lag>\d+))?$")
-_SPECIAL = {
-    "dL_dh_t": r"\frac{\partial L}{\partial h^{(t)}}",
-    "yhat_t": r"\hat{y}^{(t)}",
-    "y_t": r"y^{(t)}",
-    "w_y": r"w_{y}",
-    "b_h": r"b_{h}",
-}
-
+__all__ = ["symbol_latex", "latex", "equation_latex", "equation_lhs", "render_derivation", "render_section", "derivation_json", "proof_document"]
 
 def symbol_latex(name: str) -> str:
-    """The homework notation for one vocabulary name.
+    """The homework notation for one vocabulary name (``handnets.notation``; other names escaped).
 
     >>> symbol_latex("cbar_next"), symbol_latex("c_t_3"), symbol_latex("w_xi")
     ('\\\\overline{c^{(t+1)}}', 'c^{(t-3)}', 'w_{xi}')
     """
-    if name in _SPECIAL:
-        return _SPECIAL[name]
-    if name.startswith("vector_"):
-        return symbol_latex(name.removeprefix("vector_"))
-    if name.endswith("_bar") and name.startswith(("w_", "W_", "b_")):  # a weight's step-t summand
-        return rf"\overline{{{symbol_latex(name.removesuffix('_bar'))}}}^{{(t)}}"
-    match = _NAME.match(name)
-    if match:
-        when = f"(t-{match['lag']})" if match["lag"] else _WHEN[match["when"]]
-        core = f"{match['base']}^{{{when}}}"
-        return rf"\overline{{{core}}}" if match["bar"] else core
-    if name.startswith(("w_", "W_")) and "_" not in name[2:]:
-        return f"{name[0]}_{{{name[2:]}}}"
-    return name.replace("_", r"\_")
-
-
-class _HomeworkLatex(LatexPrinter):
-    """sympy's LaTeX printer with the homework's names; ``hadamard`` turns products into ``\\odot``."""
-
-    def __init__(self, hadamard: bool = False):
-        super().__init__({"mul_symbol": "dot" if not hadamard else None})
-        self._hadamard = hadamard
-
-    def _print_Symbol(self, expr, style="plain"):
-        return symbol_latex(expr.name)
-
-    def _print_Mul(self, expr):
-        if not self._hadamard:
-            return super()._print_Mul(expr)
-        coeff, factors = expr.as_coeff_mul()
-        parts = [self.parenthesize(f, sympy.printing.precedence.PRECEDENCE["Mul"]) for f in factors]
-        body = r" \odot ".join(parts)
-        if coeff == -1:
-            return "- " + body
-        return body if coeff == 1 else f"{self._print(coeff)} {body}"
-
-    def _print_Derivative(self, expr):
-        (variable, count), = expr.variable_count
-        power = "" if count == 1 else f"^{{{count}}}"
-        return rf"\frac{{\partial{power} {self._print(expr.expr)}}}{{\partial {self._print(variable)}{power}}}"
-
-    def _print_transpose_times(self, expr):
-        w, v = expr.args
-        return rf"{self._print(w)}^{{\top}} \left({self._print(v)}\right)"
-
-    def _print_outer(self, expr):
-        u, v = expr.args
-        return rf"\left({self._print(u)}\right) \left({self._print(v)}\right)^{{\top}}"
+    written = notation.name_latex(name)
+    return written if written is not None else name.replace("_", r"\_")
 
 
 def latex(expr: sympy.Basic, *, hadamard: bool = False) -> str:
-    """``expr`` in homework-notation LaTeX.
+    """``expr`` in homework-notation LaTeX (``handnets.notation.latex``).
 
     >>> from handnets.vocabulary import SYMBOLS as S
     >>> latex(S["cbar_next"] * S["f_next"])
     '\\\\overline{c^{(t+1)}} \\\\cdot f^{(t+1)}'
     """
-    return _HomeworkLatex(hadamard).doprint(expr)
+    return notation.latex(expr, hadamard=hadamard)
 
 
 def equation_latex(equation: Equation, *, hadamard: bool = False) -> str:
@@ -112,18 +56,37 @@ def equation_latex(equation: Equation, *, hadamard: bool = False) -> str:
     return f"{_lhs_latex(equation.name)} = {latex(equation.rhs, hadamard=hadamard)}"
 
 
-def _lhs_latex(name: str) -> str:
-    if name in ("c_t_from_c_prev2", "c_t_from_c_t_k", "c_t_forget_zero"):
-        return "c^{(t)}"
-    if name == "cbar_t_k":
-        return r"\overline{c^{(t-k)}}"
-    if name == "cbar_prev2_full":
-        return r"\overline{c^{(t-2)}}"
-    if name == "cbar_prev_forget_zero":
-        return r"\overline{c^{(t-1)}}"
+# equation names that are another quantity's value under a condition: the quantity they give
+_SAME_AS = {"c_t_from_c_prev2": "c_t", "c_t_from_c_t_k": "c_t", "c_t_forget_zero": "c_t", "cbar_prev2_full": "cbar_prev2",
+            "cbar_prev_forget_zero": "cbar_prev", "vector_hbar_t": "hbar_t"}
+_STATE_NAME = r"[a-z]+(?:bar)?_(?:t|prev\d?|next)"
+_JACOBIAN = re.compile(rf"d(?P<of>{_STATE_NAME})_d(?P<by>{_STATE_NAME})")
+
+
+def equation_lhs(name: str) -> tuple[sympy.Expr, str]:
+    """What an equation named ``name`` gives, as an expression, and a qualifier ("", "wrong" or "limit").
+
+    ``dh_t_dh_prev`` is the derivative of h_t by h_prev; ``hbar_t_limit`` is hbar_t in the limit the
+    derivation states; ``cbar_t_no_recurrent`` is the classic wrong cbar_t.
+
+    >>> equation_lhs("dh_t_dc_prev_limit"), equation_lhs("c_t_forget_zero")
+    ((Derivative(h_t, c_prev), 'limit'), (c_t, ''))
+    """
+    qualifier = ""
+    if name.endswith("_limit"):
+        name, qualifier = name.removesuffix("_limit"), "limit"
     if name == "cbar_t_no_recurrent":
-        return r"\overline{c^{(t)}}_{\text{wrong}}"
-    return symbol_latex(name)
+        name, qualifier = "cbar_t", "wrong"
+    name = _SAME_AS.get(name, name)
+    if match := _JACOBIAN.fullmatch(name):
+        return sympy.Derivative(sympy.Symbol(match["of"]), sympy.Symbol(match["by"]), evaluate=False), qualifier
+    return sympy.Symbol(name), qualifier
+
+
+def _lhs_latex(name: str) -> str:
+    expr, qualifier = equation_lhs(name)
+    written = symbol_latex(expr.name) if expr.is_Symbol else notation.latex(expr)
+    return f"{{{written}}}_{{\\text{{{qualifier}}}}}" if qualifier else written
 
 
 def _hadamard(derivation: Derivation) -> bool:
@@ -134,7 +97,7 @@ def _hadamard(derivation: Derivation) -> bool:
 
 
 def _equation_block(equation: Equation) -> Group:
-    parts: list[RenderableType] = [Text(f"{equation.name} =", style="bold cyan"), PrettyFormula(equation.rhs, plain=_text(equation.rhs))]
+    parts: list[RenderableType] = [Text(f"{equation.name} =", style="bold cyan"), PrettyFormula(equation.rhs)]
     if equation.note:
         parts.append(Text(equation.note, style="italic"))
     for step in equation.steps[:-1]:  # the last step is the result, printed above
@@ -173,12 +136,9 @@ def _bullet(note: str) -> Table:
     return grid
 
 
-_DERIVATIVE = re.compile(r"Derivative\((\w+), (\w+)\)")
-
-
 def _text(expr: sympy.Basic) -> str:
-    """sympy's str form, with ``Derivative(u, v)`` written ``du/dv``."""
-    return _DERIVATIVE.sub(r"d\1/d\2", sympy.sstr(expr))
+    """The one-line form of the working (``handnets.notation.plain``: ``Derivative(u, v)`` as ``du/dv``)."""
+    return notation.plain(expr)
 
 
 def render_derivation(derivation: Derivation) -> RenderableType:
@@ -258,7 +218,7 @@ def proof_document(derivation: Derivation) -> tuple[str, str]:
             if step.reason == "result":  # printed once, below
                 continue
             lines += [f"{step.reason}:", "", f"$$ {latex(step.lhs, hadamard=hadamard)} = {latex(step.rhs, hadamard=hadamard)} $$", ""]
-        lines += ["Result:", "", f"$$ {equation_latex(eq, hadamard=hadamard)} $$", "", f"In the vocabulary: `{sympy.sstr(eq.rhs)}`", ""]
+        lines += ["Result:", "", f"$$ {equation_latex(eq, hadamard=hadamard)} $$", "", f"In the vocabulary: `{notation.plain(eq.rhs)}`", ""]
     lines += ["## Evidence", "", "| verdict | check | method |", "|---|---|---|"]
     for check in derivation.checks:
         verdict = "PASS" if check.passed else "FAIL"

@@ -21,6 +21,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
+from handnets import notation
 from handnets.exact import format_fraction
 from handnets.grading.analytics import Setting, counted_score
 from handnets.grading.grade import Report, Verdict
@@ -96,11 +97,23 @@ def render_verdict(verdict: Verdict, setting: Setting | str = Setting.FINAL) -> 
         table.add_row("answer", Text(clean(verdict.submitted, lines=True)))
     if verdict.read_as is not None and verdict.read_as.plain and verdict.read_as.plain != verdict.submitted:
         table.add_row("read as", Text(clean(verdict.read_as.plain, lines=True)))
-    if verdict.read_as is not None and verdict.read_as.pretty and "\n" in verdict.read_as.pretty:
-        table.add_row("", _IfItFits(Text(clean(verdict.read_as.pretty, lines=True), no_wrap=True)))
+    if "\n" in (picture := read_as_pretty(verdict)):
+        table.add_row("", _IfItFits(Text(clean(picture, lines=True), no_wrap=True)))
     if verdict.feedback and verdict.feedback != "correct":
         table.add_row("feedback", Text(clean(verdict.feedback, lines=True)))
     return Group(head, table) if table.row_count else Group(head)
+
+
+def read_as_pretty(verdict: Verdict) -> str:
+    """The unicode picture of how the answer was read ("" when it was not read as an expression)."""
+    expr = verdict.read_as.expr if verdict.read_as is not None else None
+    return notation.pretty(expr) if expr is not None else ""
+
+
+def read_as_latex(verdict: Verdict) -> str:
+    """The homework LaTeX of how the answer was read ("" when it was not read as an expression)."""
+    expr = verdict.read_as.expr if verdict.read_as is not None else None
+    return notation.latex(expr) if expr is not None else ""
 
 
 class _IfItFits:
@@ -193,7 +206,7 @@ def verdict_json(verdict: Verdict, setting: Setting | str = Setting.FINAL) -> di
         "submitted": verdict.submitted,
         "read_as": None
         if verdict.read_as is None
-        else {"plain": verdict.read_as.plain, "pretty": verdict.read_as.pretty, "latex": verdict.read_as.latex},
+        else {"plain": verdict.read_as.plain, "pretty": read_as_pretty(verdict), "latex": read_as_latex(verdict)},
         "method": verdict.method,
         "counted": what != "sent back",
         "review": what == "for review",
@@ -254,7 +267,10 @@ def _toml_key(name: str) -> str:
 
 def format_template(key: Key) -> str:
     """A blank answer sheet for ``key``: every prompt as a comment, an example of accepted syntax per type."""
-    lines = [_comment(f"Answer sheet for: {key.title}"), "", '# student = "your id"   # optional: defaults to the file name', "", _VOCABULARY_NOTE, "[answers]"]
+    lines = [_comment(f"Answer sheet for: {key.title}"), "",
+             "# Before you submit, see how every answer will be read (nothing is graded, nothing is given away):",
+             "#   handnets lint --key public.toml THIS_FILE.toml     (public.toml: from your course, or handnets key public)",
+             "", '# student = "your id"   # optional: defaults to the file name', "", _VOCABULARY_NOTE, "[answers]"]
     adder: Question | None = None
     for question in key.questions:
         if question.type == "adder":

@@ -1,12 +1,12 @@
 """Fit formulas to the width rich gives them: broken between terms, then factors, never cropped or folded.
 
-sympy's pretty form is two-dimensional, and rich folding it at a panel's edge loses the glyphs under the
+The pretty form (``handnets.notation.pretty``: sympy's pretty printer in the homework's names) is two-dimensional, and rich folding it at a panel's edge loses the glyphs under the
 cut (``... + iₙₑₓₜ⋅i̅ₙₑ`` then ``- iₙₑₓₜ)``). Here a formula is laid out for the width of the panel or cell it
 is printed in. Too wide, it is broken at a term boundary of the top-level sum first; a term still too wide
 is broken between the factors of its product, then inside a parenthesised sum among those factors. Each
 continuation line starts with ``↳`` and the operator, and each line is joined with sympy's own
 ``stringPict.next``, so the rows of powers and fractions stay on their baseline. The pieces are joined back
-and compared with sympy's picture of the whole formula; only if they differ (or a single glyph block is
+and compared with the printer's picture of the whole formula; only if they differ (or a single glyph block is
 wider than the width) is the one-line plain form printed instead, broken at operators the same way.
 """
 
@@ -21,9 +21,11 @@ from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.measure import Measurement
 from rich.text import Text
-from sympy.printing.pretty.pretty import PrettyPrinter
 from sympy.printing.pretty.pretty_symbology import pretty_use_unicode, vobj, xsym
 from sympy.printing.pretty.stringpict import prettyForm, stringPict
+
+from handnets import notation
+from handnets.notation import PrettyNotation, pretty_printer
 
 __all__ = ["MARK", "CONTINUE", "Line", "break_plain", "fit_pretty", "PlainFormula", "PrettyFormula"]
 
@@ -125,8 +127,8 @@ def _unicode() -> Iterator[None]:
         pretty_use_unicode(previous)
 
 
-def _printer() -> PrettyPrinter:
-    return PrettyPrinter({"use_unicode": True, "wrap_line": False})
+def _printer() -> PrettyNotation:
+    return pretty_printer()
 
 
 def _negated(term: sympy.Basic) -> sympy.Basic | None:
@@ -139,12 +141,12 @@ def _negated(term: sympy.Basic) -> sympy.Basic | None:
     return None
 
 
-def _atom(printer: PrettyPrinter, expr: sympy.Basic, inline: str, leading: str, depth: int | None) -> list[_Piece]:
+def _atom(printer: PrettyNotation, expr: sympy.Basic, inline: str, leading: str, depth: int | None) -> list[_Piece]:
     return [_Piece(printer._print(expr), inline, leading, depth)]
 
 
-def _add_pieces(printer: PrettyPrinter, expr: sympy.Add, inline: str, leading: str, depth: int | None, level: int) -> list[_Piece]:
-    terms = expr.as_ordered_terms()
+def _add_pieces(printer: PrettyNotation, expr: sympy.Add, inline: str, leading: str, depth: int | None, level: int) -> list[_Piece]:
+    terms = printer._as_ordered_terms(expr)  # the notation's order: positive terms first
     if any(t.is_Rational and t.q > 1 or t.is_Relational for t in terms):  # sympy stacks these specially
         return _atom(printer, expr, inline, leading, depth)
     pieces: list[_Piece] = []
@@ -165,7 +167,7 @@ def _add_pieces(printer: PrettyPrinter, expr: sympy.Add, inline: str, leading: s
     return pieces
 
 
-def _mul_pieces(printer: PrettyPrinter, expr: sympy.Mul, inline: str, leading: str, depth: int | None, level: int) -> list[_Piece]:
+def _mul_pieces(printer: PrettyNotation, expr: sympy.Mul, inline: str, leading: str, depth: int | None, level: int) -> list[_Piece]:
     factors = expr.as_ordered_factors()
     denominator = any(f.is_Rational and not f.is_Integer or f.is_Pow and f.exp.is_Rational and f.exp.is_negative for f in factors)
     if denominator or factors[0] == -1 or any(isinstance(f, sympy.Number) for f in expr.args[1:]):
@@ -189,7 +191,7 @@ def _mul_pieces(printer: PrettyPrinter, expr: sympy.Mul, inline: str, leading: s
     return pieces
 
 
-def _pieces(printer: PrettyPrinter, expr: sympy.Basic, inline: str, leading: str, depth: int | None, level: int) -> list[_Piece]:
+def _pieces(printer: PrettyNotation, expr: sympy.Basic, inline: str, leading: str, depth: int | None, level: int) -> list[_Piece]:
     if expr.is_Add:
         return _add_pieces(printer, expr, inline, leading, depth, level)
     if expr.is_Mul:
@@ -258,7 +260,7 @@ def _pack(chunks: list[_Chunk], width: int) -> list[Line] | None:
 
 
 def fit_pretty(expr: sympy.Basic, width: int) -> tuple[Line, ...] | None:
-    """sympy's unicode pretty form of ``expr`` in lines of at most ``width`` cells, or None if it cannot be.
+    """The notation's pretty form of ``expr`` in lines of at most ``width`` cells, or None if it cannot be.
 
     >>> x, y, z = sympy.symbols("x y z")
     >>> [line.rows for line in fit_pretty(x * y + y * z + z * x, 10)]
@@ -301,11 +303,11 @@ class PlainFormula:
 
 
 class PrettyFormula:
-    """sympy's pretty form of ``expr``, broken to the width it is given; ``plain`` is the fallback text."""
+    """The notation's pretty form of ``expr``, broken to the width it is given; ``plain`` is the fallback text."""
 
     def __init__(self, expr: sympy.Basic, *, plain: str | None = None):
         self.expr = expr
-        self.plain = sympy.sstr(expr) if plain is None else plain
+        self.plain = notation.plain(expr) if plain is None else plain
         self._width: int | None = None
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:

@@ -17,7 +17,8 @@ four stages, one module each, every one bounded in size and depth (the approach 
    factorials and the size of the result.
 
 ``expression`` runs the four stages (``parse_expression``, ``parse_big_o``); ``values`` holds the
-results and the bounds, ``names`` the functions and vocabularies, ``echo`` the printed readings.
+results and the bounds, ``names`` the functions and vocabularies. Nothing here prints an expression:
+that is ``handnets.notation``'s job.
 
 ``numbers`` reads integer and number answers (thousands separators, units, working lines with
 ``=``), ``tables`` reads matrices and shapes typed as text. The outcome is always a value:

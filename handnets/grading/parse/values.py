@@ -12,8 +12,6 @@ from typing import TypeAlias
 
 import sympy
 
-from handnets.grading.parse import echo
-
 MAX_LENGTH = 4000  # characters; the longest LSTM answer in LaTeX is about 300
 MAX_NESTING = 40  # brackets, groups and decorations inside one another
 MAX_NODES = 2500  # sympy nodes in the expression as read (counted with repetition)
@@ -35,8 +33,9 @@ class ParseSuccess:
 
     ``sides`` holds each expression the student wrote between ``=`` signs after the question's own
     left-hand side (``cbar_t = a = b`` has sides ``(a, b)``); ``expr`` is the last of them.
-    The echoes ``normalized`` (sympy's string form, readable by ``sympy.parse_expr``), ``pretty``
-    (a unicode picture) and ``latex`` (the homework notation) are printed only when asked for.
+    The reader prints nothing: how the answer reads back (pretty, LaTeX, MathML) is asked of the
+    notation layer (``handnets.notation``) when a report shows it. ``normalized`` is sympy's own
+    string form, for tests and doctests.
 
     >>> from handnets.grading.parse import parse_expression
     >>> result = parse_expression("cbar_t = hbar_t o_t (1 - tanh(c_t)^2) = hbar_t o_t sech(c_t)^2", lhs="cbar_t")
@@ -57,15 +56,7 @@ class ParseSuccess:
 
     @property
     def normalized(self) -> str:
-        return echo.plain(self.expr)
-
-    @property
-    def pretty(self) -> str:
-        return echo.pretty(self.expr)
-
-    @property
-    def latex(self) -> str:
-        return echo.latex(self.expr)
+        return sympy.sstr(self.expr)
 
 
 @dataclass(frozen=True, slots=True)
