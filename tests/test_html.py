@@ -196,7 +196,9 @@ def test_grade_format_html_writes_a_page_per_student(cli, tmp_path):
     (folder / "b.toml").write_text('student = "b"\n[answers]\n"lstm.obar_t" = "x_t"\n', encoding="utf-8")
     result = cli("grade", "--key", "homework", str(folder), "--format", "html", "--out", str(tmp_path / "out"))
     assert result.code == 0, result.err
-    assert sorted(p.name for p in (tmp_path / "out" / "students").iterdir()) == ["a.html", "b.html"]
+    # the pages join the batch's usual results: the gradebook and the per-student JSON are written too
+    assert sorted(p.name for p in (tmp_path / "out" / "students").iterdir()) == ["a.html", "a.json", "b.html", "b.json"]
+    assert {"index.html", "grades.csv", "summary.json"} <= {p.name for p in (tmp_path / "out").iterdir()}
     assert "<math" in (tmp_path / "out" / "students" / "a.html").read_text(encoding="utf-8")
 
 
