@@ -58,11 +58,11 @@ def run_init(args: argparse.Namespace, out: Console) -> int:
 
 
 def run_show(args: argparse.Namespace, out: Console) -> int:
-    from handnets.grading.key import load_key
+    from handnets.grading.public import load_any_key
     from handnets.render.grading import format_score
     from handnets.render.text import clean, json_safe
 
-    key = load_key(args.key)
+    key = load_any_key(args.key)  # a public key shows its questions, with no answers to show
     if args.json:
         payload = {"name": key.name, "title": key.title, "questions": [
             {"id": q.id, "type": q.type, "points": format_score(q.points), "expected": q.expected_text,
