@@ -124,7 +124,8 @@ def name_pretty(name: str) -> str:
     part = read_name(name)
     if part.kind != "state" or len(part.letter) != 1:
         return name.removeprefix("vector_")
-    marked = unicodedata.normalize("NFC", part.letter + (_HAT if part.hat else "") + (_BAR if part.bar else ""))  # ŷ, one glyph
+    marks = (_HAT if part.hat else "") + (_BAR if part.bar else "")
+    marked = unicodedata.normalize("NFC", part.letter + marks)  # ŷ is one glyph
     return marked + part.step.translate(_SUBSCRIPT)
 
 
@@ -187,7 +188,8 @@ class PrettyNotation(_HomeworkOrder, PrettyPrinter):
         right = self._print(v)
         if v.is_Add or v.is_Mul:
             right = prettyForm(*right.parens())
-        body = prettyForm(*stringPict.next(prettyForm(*self._print(u).parens()), "⋅", prettyForm(*right.right("ᵀ"))))
+        left = prettyForm(*self._print(u).parens())
+        body = prettyForm(*stringPict.next(left, "⋅", prettyForm(*right.right("ᵀ"))))
         body.binding = prettyForm.MUL
         return body
 
@@ -267,7 +269,8 @@ class MathMLNotation(_HomeworkOrder, MathMLPresentationPrinter):
         self.dom.createTextNode = text
 
     def doprint(self, expr) -> str:
-        return self._print(expr).toxml()  # UTF-8 text as it is (sympy's own turns every non-ASCII character into a reference)
+        # the text as it is, in UTF-8: sympy's own doprint turns every non-ASCII character into a reference
+        return self._print(expr).toxml()
 
     def _element(self, tag: str, *children, text: str | None = None, **attributes):
         node = self.dom.createElement(tag)
@@ -302,7 +305,8 @@ class MathMLNotation(_HomeworkOrder, MathMLPresentationPrinter):
         if part.kind == "loss":
             top = self._element("mrow", self._element("mo", text="∂"),
                                 self._element("msub", self._element("mi", text="L"), self._element("mi", text="t")))
-            bottom = self._element("mrow", self._element("mo", text="∂"), self._element("msup", letter, self._step(part.step)))
+            by = self._element("msup", letter, self._step(part.step))
+            bottom = self._element("mrow", self._element("mo", text="∂"), by)
             return self._element("mfrac", top, bottom)
         if part.hat:  # ŷ is one character; a letter with no precomposed form gets a circumflex accent over it
             hatted = unicodedata.normalize("NFC", part.letter + _HAT)

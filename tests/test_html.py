@@ -7,12 +7,14 @@ is broken into must be exactly those of the notation layer's unbroken MathML for
 from __future__ import annotations
 
 import html
+import io
 import re
 import xml.dom.minidom
 from html.parser import HTMLParser
 
 import pytest
 import sympy
+from rich.console import Console
 
 from handnets import notation
 from handnets.derive import TOPICS, derive_topic
@@ -180,8 +182,7 @@ def test_derive_html_and_json_are_exclusive(cli, tmp_path):
 def test_verify_html_writes_an_index_and_a_page_per_section(tmp_path, capsys):
     from handnets.verify import main
 
-    assert main(["lstm", "params", "--html", str(tmp_path / "site")], out=__import__("rich.console").console.Console(
-        file=__import__("io").StringIO())) == 0
+    assert main(["lstm", "params", "--html", str(tmp_path / "site")], out=Console(file=io.StringIO())) == 0
     names = sorted(p.name for p in (tmp_path / "site").iterdir())
     assert names == ["index.html", "lstm.html", "params.html"]
     for path in (tmp_path / "site").iterdir():

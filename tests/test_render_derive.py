@@ -83,6 +83,49 @@ def test_render_derivation_breaks_a_wide_equation_between_terms():
     assert _text(render_derivation(_wide()), width=48) == GOLDEN_NARROW
 
 
+GOLDEN_60 = """\
+╭─────────────────────── A wide one ───────────────────────╮
+│ hbar_t, too wide for the panel.                          │
+│                                                          │
+│ hbar_t =                                                 │
+│                     ⎛        2⎞                          │
+│ dL_dh_t + g̅ₜ₊₁⋅w_hg⋅⎝1 - gₜ₊₁ ⎠                          │
+│   ↳ + iₜ₊₁⋅i̅ₜ₊₁⋅w_hi⋅(1 - iₜ₊₁)                          │
+│   ↳ + oₜ₊₁⋅o̅ₜ₊₁⋅w_ho⋅(1 - oₜ₊₁)                          │
+│   chain rule over the nodes that read h_t:               │
+│     hbar_t = dL_dh_t + gbar_next*w_hg*(1 - g_next**2)    │
+│       ↳ + i_next*ibar_next*w_hi*(1 - i_next)             │
+│       ↳ + o_next*obar_next*w_ho*(1 - o_next)             │
+╰──────────────────────────────────────────────────────────╯
+"""
+
+GOLDEN_36 = """\
+╭─────────── A wide one ───────────╮
+│ hbar_t, too wide for the panel.  │
+│                                  │
+│ hbar_t =                         │
+│                     ⎛        2⎞  │
+│ dL_dh_t + g̅ₜ₊₁⋅w_hg⋅⎝1 - gₜ₊₁ ⎠  │
+│   ↳ + iₜ₊₁⋅i̅ₜ₊₁⋅w_hi⋅(1 - iₜ₊₁)  │
+│   ↳ + oₜ₊₁⋅o̅ₜ₊₁⋅w_ho⋅(1 - oₜ₊₁)  │
+│   chain rule over the nodes that │
+│   read h_t:                      │
+│     hbar_t = dL_dh_t             │
+│       ↳ + gbar_next*w_hg         │
+│       ↳ *(1 - g_next**2)         │
+│       ↳ + i_next*ibar_next*w_hi  │
+│       ↳ *(1 - i_next)            │
+│       ↳ + o_next*obar_next*w_ho  │
+│       ↳ *(1 - o_next)            │
+╰──────────────────────────────────╯
+"""
+
+
+@pytest.mark.parametrize(("width", "golden"), [(60, GOLDEN_60), (36, GOLDEN_36)])
+def test_render_derivation_golden_at_other_widths(width, golden):
+    assert _text(render_derivation(_wide()), width=width) == golden
+
+
 def test_render_derivation_failed_check_shows_fail():
     assert "FAIL" in _text(render_derivation(_demo(passed=False)))
 

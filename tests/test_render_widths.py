@@ -225,3 +225,37 @@ def test_fit_pretty_is_sympys_picture_cut_between_glyphs(expr, width):
         return
     assert all(cell_len(row) <= width for line in lines for row in line.rows)
     assert _stack(lines) == notation.pretty(expr).split("\n")
+
+
+# ------------------------------------------------------------------- grading reports and lint
+
+_SHEET = """student = "s1"
+[answers]
+"lstm.cbar_t" = "hbar_t o_t (1 - tanh(c_t)^2)"
+"lstm.obar_t" = '\\overline{h^{(t)}} \\tanh(c^{(t)})'
+"lstm.ibar_t" = "cbar_t * g_t)"
+"params.classifier.lstm" = "4*(16*32 + 32*32 + 32)"
+"lstm.gbr_t" = "cbar_t*i_t"
+"""
+
+
+@pytest.fixture(scope="module")
+def sheet_renders():
+    from handnets.grading.grade import grade_sheet
+    from handnets.grading.key import load_key
+    from handnets.grading.lint import lint_sheet
+    from handnets.grading.sheet import loads_sheet
+    from handnets.render.grading import render_report
+    from handnets.render.lint import render_lint
+
+    key = load_key("homework")
+    sheet = loads_sheet(_SHEET, source="sheet.toml")
+    return {"report": render_report(grade_sheet(key, sheet)), "lint": render_lint(lint_sheet(key, sheet))}
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("name", ["report", "lint"])
+def test_grading_output_prints_every_letter_at_width(sheet_renders, name, width):
+    text = _print(sheet_renders[name], width)
+    assert max(cell_len(line) for line in text.splitlines()) <= width
+    assert _letters(text) == _letters(_print(sheet_renders[name], 400))

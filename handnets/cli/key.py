@@ -53,16 +53,17 @@ def run_init(args: argparse.Namespace, out: Console) -> int:
         raise UsageError(f"{args.output} exists; it is kept (write the key to a new file)")
     text = resources.files("handnets.data").joinpath(f"keys/{args.source}.toml").read_text(encoding="utf-8")
     write_file(args.output, text)
-    out.print(Text(clean(f"wrote {args.output} (the built-in key {args.source}); check it with: handnets key show {args.output}")))
+    out.print(Text(clean(f"wrote {args.output} (the built-in key {args.source}); "
+                         f"check it with: handnets key show {args.output}")))
     return 0
 
 
 def run_show(args: argparse.Namespace, out: Console) -> int:
-    from handnets.grading.key import load_key
+    from handnets.grading.public import load_any_key
     from handnets.render.grading import format_score
     from handnets.render.text import clean, json_safe
 
-    key = load_key(args.key)
+    key = load_any_key(args.key)  # a public key shows its questions, with no answers to show
     if args.json:
         payload = {"name": key.name, "title": key.title, "questions": [
             {"id": q.id, "type": q.type, "points": format_score(q.points), "expected": q.expected_text,
@@ -80,7 +81,8 @@ def run_show(args: argparse.Namespace, out: Console) -> int:
         grid.add_column(overflow="fold")
         grid.add_row("expected", Text(clean(q.expected_text or "-", lines=True)))
         for m in q.mistakes:
-            grid.add_row("mistake", Text(clean(f"{m.note}: {format_score(m.credit * q.points)} of {format_score(q.points)} points")))
+            credit = f"{format_score(m.credit * q.points)} of {format_score(q.points)} points"
+            grid.add_row("mistake", Text(clean(f"{m.note}: {credit}")))
         parts += [Text(""), head, grid]
     out.print(Group(*parts))
     return 0

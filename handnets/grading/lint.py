@@ -134,7 +134,8 @@ def _line(question: Question, submitted: Any) -> LintLine:
         message = exc.message if exc.field is None else f"{exc.field}: {exc.message}"
         return LintLine(id=question.id, status="unreadable", submitted=shown, message=message)
     if isinstance(read, ParseFailure):
-        return LintLine(id=question.id, status="unreadable", submitted=shown, message=read.message,
+        where = f" at character {read.position + 1}" if read.position is not None else ""
+        return LintLine(id=question.id, status="unreadable", submitted=shown, message=read.message + where,
                         caret=read.caret if read.position is not None else "")
     return LintLine(id=question.id, status="read", submitted=shown, reading=read)
 

@@ -29,7 +29,7 @@ from handnets.grading.key import Key, Question
 from handnets.render.text import clean, json_safe
 
 __all__ = ["render_report", "render_verdict", "report_json", "verdict_json", "format_score", "format_template", "json_number",
-           "render_key_check", "disposition"]
+           "render_key_check", "disposition", "read_as_pretty", "read_as_latex", "IfItFits"]
 
 _STYLES = {
     "correct": "bold green",
@@ -98,7 +98,7 @@ def render_verdict(verdict: Verdict, setting: Setting | str = Setting.FINAL) -> 
     if verdict.read_as is not None and verdict.read_as.plain and verdict.read_as.plain != verdict.submitted:
         table.add_row("read as", Text(clean(verdict.read_as.plain, lines=True)))
     if "\n" in (picture := read_as_pretty(verdict)):
-        table.add_row("", _IfItFits(Text(clean(picture, lines=True), no_wrap=True)))
+        table.add_row("", IfItFits(Text(clean(picture, lines=True), no_wrap=True)))
     if verdict.feedback and verdict.feedback != "correct":
         table.add_row("feedback", Text(clean(verdict.feedback, lines=True)))
     return Group(head, table) if table.row_count else Group(head)
@@ -116,7 +116,7 @@ def read_as_latex(verdict: Verdict) -> str:
     return notation.latex(expr) if expr is not None else ""
 
 
-class _IfItFits:
+class IfItFits:
     """A drawing shown only when it fits the width: a wrapped 2-D formula is unreadable, and the
     one-line form above it says the same."""
 

@@ -32,7 +32,8 @@ from handnets.render.text import clean
 __all__ = ["page", "derivation_page", "catalogue_pages", "student_page", "course_pages", "lhs_mathml"]
 
 _STYLE = """
-body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem; line-height: 1.45; color: #1b1b1b; }
+body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem;
+       line-height: 1.45; color: #1b1b1b; }
 h1 { font-size: 1.5rem; } h2 { font-size: 1.2rem; margin-top: 2rem; } h3 { font-size: 1.05rem; margin: 1.4rem 0 .3rem; }
 math { font-size: 1.1em; }
 .equation { margin: .3rem 0 .5rem 1rem; }
@@ -139,7 +140,8 @@ def _display(lhs: str, expr: sympy.Basic, hadamard: bool, room: int = _ROW) -> s
         lines[-1] += [markup for markup, _ in chunk]
         used += width
     rows = [f'<div class="line"><math displaystyle="true"><mrow>{lhs}<mo>=</mo>{"".join(lines[0])}</mrow></math></div>']
-    rows += [f'<div class="line more"><math displaystyle="true"><mrow>{"".join(line)}</mrow></math></div>' for line in lines[1:]]
+    rows += [f'<div class="line more"><math displaystyle="true"><mrow>{"".join(line)}</mrow></math></div>'
+             for line in lines[1:]]
     return '<div class="equation">' + "".join(rows) + "</div>"
 
 
@@ -148,7 +150,8 @@ def _equation_html(equation: Equation, hadamard: bool) -> str:
     if equation.note:
         parts.append(f"<p>{_e(equation.note)}</p>")
     for step in equation.steps[:-1]:  # the last step is the result, shown above
-        parts.append(f'<div class="working">{_e(step.reason)}:{_display(_inner(step.lhs, hadamard), step.rhs, hadamard, 90)}</div>')
+        working = _display(_inner(step.lhs, hadamard), step.rhs, hadamard, 90)
+        parts.append(f'<div class="working">{_e(step.reason)}:{working}</div>')
     parts.append(f"<p>In the vocabulary: <code>{_e(notation.plain(equation.rhs))}</code></p>")
     return "\n".join(parts)
 
@@ -284,7 +287,8 @@ def course_pages(reports: Sequence[Report], names: Sequence[str], key: Key, anal
         score, max_score = counted_score(report, Setting.FINAL)
         counts = [sum(v.verdict == kind for v in report.verdicts) for kind in VERDICTS]
         rows.append(f'<tr><td><a href="students/{html.escape(quote(name))}.html">{_e(report.student)}</a></td>'
-                    f"<td>{format_score(score)} / {format_score(max_score)}</td>" + "".join(f"<td>{n}</td>" for n in counts) + "</tr>")
+                    f"<td>{format_score(score)} / {format_score(max_score)}</td>"
+                    + "".join(f"<td>{n}</td>" for n in counts) + "</tr>")
     parts = [f"<h1>{_e(key.title)}</h1>", f"<p>{len(reports)} sheets graded; key <code>{_e(key.name)}</code>.</p>",
              "<h2>Students</h2>", "<table>\n" + "\n".join(rows) + "\n</table>"]
     wrong = [w for stats in analytics.questions for w in stats.common_wrong if w.count > 1 or len(reports) == 1]
@@ -292,8 +296,9 @@ def course_pages(reports: Sequence[Report], names: Sequence[str], key: Key, anal
     if wrong:
         parts += ["<h2>Most common wrong answers</h2>",
                   "<table>\n<tr><th>question</th><th>students</th><th>example answer</th><th>read as</th><th>note</th></tr>\n"
-                  + "\n".join(f"<tr><td><code>{_e(w.question)}</code></td><td>{w.count}</td><td><code>{_e(w.example)}</code></td>"
-                              f"<td><code>{_e(w.read_as)}</code></td><td>{_e(w.note)}</td></tr>" for w in wrong[:20])
+                  + "\n".join(f"<tr><td><code>{_e(w.question)}</code></td><td>{w.count}</td>"
+                              f"<td><code>{_e(w.example)}</code></td><td><code>{_e(w.read_as)}</code></td>"
+                              f"<td>{_e(w.note)}</td></tr>" for w in wrong[:20])
                   + "\n</table>"]
     if unreadable:
         parts += ["<h2>Sheets that could not be read</h2>",

@@ -15,7 +15,7 @@ from rich.text import Text
 
 from handnets import notation
 from handnets.grading.lint import LintLine, LintResult
-from handnets.render.grading import _IfItFits
+from handnets.render.grading import IfItFits
 from handnets.render.text import clean
 
 __all__ = ["render_lint", "lint_json"]
@@ -47,11 +47,11 @@ def _line(line: LintLine) -> RenderableType:
     if line.reading is not None:
         table.add_row("read as", Text(clean(line.reading.plain, lines=True)))
         if line.reading.expr is not None and "\n" in (picture := notation.pretty(line.reading.expr)):
-            table.add_row("", _IfItFits(Text(clean(picture, lines=True), no_wrap=True)))
+            table.add_row("", IfItFits(Text(clean(picture, lines=True), no_wrap=True)))
     if line.message:
         table.add_row("why", Text(clean(line.message, lines=True)))
     if line.caret:
-        table.add_row("where", _IfItFits(Text(clean(line.caret, lines=True), no_wrap=True)))
+        table.add_row("where", IfItFits(Text(clean(line.caret, lines=True), no_wrap=True)))
     if line.status == "unknown":
         hint = f"did you mean {line.suggestions[0]}?" if line.suggestions else "check the id against the template"
         table.add_row("why", Text(clean(f"the key has no question with this id, so it would not be graded; {hint}")))
