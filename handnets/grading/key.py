@@ -16,7 +16,7 @@ A key is a TOML file a grader writes once::
     asks = "summand"                  # expression: "summand" (one step's term) or "sum" (the whole sum over t);
                                       # the other form is incorrect with the note sum.whole-sum / sum.summand-only
 
-    [questions.options]               # per type: abs_tol, rel_tol, arithmetic, partial, choices, max_len, require_margin
+    [questions.options]               # per type: abs_tol, rel_tol, arithmetic, partial, choices, max_len, require_margin, repair_hint
     arithmetic = true
 
     [[questions.mistakes]]            # recognised wrong answers, in the manner of STACK's response trees
