@@ -74,6 +74,8 @@ def ingest(form: str, path: str, key: Key, *, map_path: str | None = None, attem
     if not matching.by_label():
         raise UncertainMatching("no column answers a question of the key", source=export.source, matching=matching)
     by_label = matching.by_label()
+    if not export.attempts:
+        raise InvalidExport(f"no student's answers could be read ({len(export.errors)} row(s) refused)", source=export.source)
     chosen = select_attempts(export.attempts, attempt)
     sheets, identities, submissions = [], {}, {}
     for item in chosen:
