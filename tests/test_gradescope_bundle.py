@@ -106,3 +106,65 @@ def test_gradescope_bundle_without_a_sheet_still_writes_valid_results(tmp_path):
     done, payload = _run_bundle(tmp_path, None)
     assert done.returncode == 0, done.stderr[-3000:]
     assert payload["score"] == 0 and payload["tests"] == [] and "No answer sheet" in payload["output"]
+
+
+# ------------------------------------------------------------------------------ run_autograder alone, rerooted
+
+
+def _rerooted(tmp_path: Path, sheet_text: str | None, python: str | None) -> dict:
+    """run_autograder with HANDNETS_AUTOGRADER_ROOT pointing at a temporary layout (no namespace needed);
+    ``python`` stands in for the venv setup.sh would have made (None: setup never ran)."""
+    from handnets.render.gradescope import build_autograder
+
+    root = tmp_path / "autograder"
+    (root / "submission").mkdir(parents=True)
+    with zipfile.ZipFile(io.BytesIO(build_autograder(KEY))) as archive:
+        archive.extractall(root / "source")
+    if python is not None:
+        (root / "handnets-venv" / "bin").mkdir(parents=True)
+        stand_in = root / "handnets-venv" / "bin" / "python"  # a script, not a link: a venv's python finds its
+        stand_in.write_text(f'#!/bin/sh\nexec "{python}" "$@"\n')  # packages from where it really lives
+        stand_in.chmod(0o755)
+    if sheet_text is not None:
+        (root / "submission" / "b.toml").write_text(sheet_text)
+        (root / "submission" / "a.toml").write_text("[answers\n")  # the first by name is the one graded
+    env = {"PATH": os.environ.get("PATH", ""), "HANDNETS_AUTOGRADER_ROOT": str(root), "HOME": str(tmp_path)}
+    done = subprocess.run(["bash", str(root / "source" / "run_autograder")], cwd=root, env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    return json.loads((root / "results" / "results.json").read_text())
+
+
+def test_run_autograder_grades_the_first_sheet_by_name(tmp_path):
+    import sys
+
+    payload = _rerooted(tmp_path, '[answers]\ncount = 6272\n', sys.executable)
+    assert payload["score"] == 0 and "could not be graded" in payload["output"] and "submission/a.toml: not valid TOML" in payload["output"]
+
+
+def test_run_autograder_without_handnets_still_writes_valid_results(tmp_path):
+    payload = _rerooted(tmp_path, '[answers]\ncount = 6272\n', None)  # setup.sh never ran: no venv at all
+    assert payload == {"score": 0, "tests": [], "output_format": "md", "visibility": "visible",
+                       "output": payload["output"]} and "failed before it could grade" in payload["output"]
+    assert "told" not in payload["output"]  # no promise that nothing keeps
+
+
+@pytest.mark.skipif(not (PY310 / "bin" / "python3.10").exists() or not WHEELS or not Path(WHEELS).is_dir() or _can_unshare(),
+                    reason="the namespace test above covers setup.sh where unshare works; this one needs 3.10 and the wheels")
+def test_setup_sh_rerooted_when_no_mount_namespace(tmp_path):
+    from handnets.render.gradescope import build_autograder
+
+    root = tmp_path / "autograder"
+    (root / "submission").mkdir(parents=True)
+    with zipfile.ZipFile(io.BytesIO(build_autograder(KEY, wheels=WHEELS))) as archive:
+        archive.extractall(root / "source")
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "bin" / "python3").symlink_to(PY310 / "bin" / "python3.10")
+    (root / "submission" / "s.toml").write_text('[answers]\ncount = 6272\n')
+    env = {"PATH": f"{tmp_path / 'bin'}:/usr/bin:/bin", "HANDNETS_AUTOGRADER_ROOT": str(root), "HOME": str(tmp_path),
+           "PIP_NO_INDEX": "1"}
+    for script in ("setup.sh", "run_autograder"):
+        done = subprocess.run(["bash", str(root / "source" / script)], cwd=root, env=env, capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    tests = {t["name"]: t for t in json.loads((root / "results" / "results.json").read_text())["tests"]}
+    assert tests["count"]["status"] == "passed"

@@ -300,3 +300,14 @@ def test_moodle_stack_inputs_are_columns_of_their_own(tmp_path):
                                        '"Response 2" = ""\n')
     got = ingest("moodle", str(tmp_path / "m.csv"), KEY, map_path=str(tmp_path / "map.toml"))
     assert _answers(got) == {"j@x.org": {"params.classifier.lstm": "6272", "conv.output_shape": "28x28x8"}}
+
+
+def test_cli_reingest_leaves_no_stale_sheet(cli, tmp_path):
+    sheets = tmp_path / "sheets"
+    assert cli("ingest", "--from", "forms", str(DATA / "forms.csv"), "--key", "homework", "-o", str(sheets)).code == 0
+    lines = (DATA / "forms.csv").read_text().splitlines()
+    (tmp_path / "fewer.csv").write_text("\n".join(line for line in lines if "alan@" not in line) + "\n")
+    assert cli("ingest", "--from", "forms", str(tmp_path / "fewer.csv"), "--key", "homework", "-o", str(sheets)).code == 0
+    assert sorted(p.name for p in sheets.glob("*.toml")) == ["ada%40example.edu.toml"]  # alan's sheet is gone
+    graded = cli("grade", "--key", "homework", str(sheets), "--out", str(sheets))
+    assert graded.code == 2 and "another kind" in graded.err  # grades never replace a folder of sheets

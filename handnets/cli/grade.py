@@ -239,8 +239,9 @@ def _usage(exc: InvalidRequest) -> UsageError:
 class _Course:
     """The sheets of a batch, and what the uploads need to know of where they came from."""
 
-    def __init__(self, sheets, *, names=None, ingested=None, manifest=None, tmp=None):
+    def __init__(self, sheets, *, names=None, ingested=None, manifest=None, tmp=None, problems=()):
         self.sheets = sheets
+        self.problems = problems  # found before grading: the export's rows that could not be read
         self.names = names or {}  # a temporary sheet's path -> what the reports call it (the export's rows)
         self.ingested = ingested  # handnets.lms.Ingested, with --from
         self.manifest = manifest  # ingest.json of a folder handnets ingest wrote
@@ -259,7 +260,7 @@ class _Course:
 
         if not self.names:
             return batch
-        return replace(batch, reports=tuple(replace(r, source=self.names.get(r.source, r.source)) for r in batch.reports),
+        return replace(batch, problems=self.problems, reports=tuple(replace(r, source=self.names.get(r.source, r.source)) for r in batch.reports),
                        unreadable=tuple(replace(u, source=self.names.get(u.source, u.source),
                                                 reason=u.reason.replace(u.source, self.names.get(u.source, u.source)))
                                         for u in batch.unreadable))
@@ -299,22 +300,9 @@ def _course(args: argparse.Namespace, out: Console) -> _Course:
         path.write_text(sheet_toml(sheet), encoding="utf-8")
         names[str(path)] = sheet.source
         paths.append(path)
-    course = _Course(tuple(paths), names=names, ingested=ingested, tmp=tmp)
-    course.problems = tuple(Problem(kind="export-row", source=f"{ingested.export.source}: row {e.row}", student="",
-                                    detail=e.reason) for e in ingested.errors)
-    if not paths:
-        tmp.cleanup()
-        raise InvalidExport(f"no student's answers could be read ({len(ingested.errors)} row(s) refused)",
-                            source=ingested.export.source)
-    original = course.relabel
-
-    def relabel(batch):
-        from dataclasses import replace
-
-        return replace(original(batch), problems=course.problems)
-
-    course.relabel = relabel
-    return course
+    problems = tuple(Problem(kind="export-row", source=f"{ingested.export.source}: row {e.row}", student="", detail=e.reason)
+                     for e in ingested.errors)
+    return _Course(tuple(paths), names=names, ingested=ingested, tmp=tmp, problems=problems)
 
 
 def _manifest(paths) -> dict | None:

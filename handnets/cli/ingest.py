@@ -25,7 +25,7 @@ def register(subparsers) -> None:
         f"(exit {EXIT_PROBLEMS}); the others are written."))
     ingest.add_argument("export", metavar="EXPORT", help="the export file (CSV)")
     ingest.add_argument("--key", required=True, help="a key file, or the name of a built-in key (homework)")
-    ingest.add_argument("--out", type=Path, required=True, metavar="SHEETS_DIR", help="the folder for the sheets (new, or one ingest wrote)")
+    ingest.add_argument("-o", "--out", type=Path, required=True, metavar="SHEETS_DIR", help="the folder for the sheets (new, or one ingest wrote)")
     add_export_arguments(ingest, required=True)
     ingest.add_argument("--json", action="store_true", help="print a JSON summary")
     ingest.set_defaults(func=run_ingest)

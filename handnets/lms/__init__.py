@@ -74,6 +74,8 @@ def ingest(form: str, path: str, key: Key, *, map_path: str | None = None, attem
     if not matching.by_label():
         raise UncertainMatching("no column answers a question of the key", source=export.source, matching=matching)
     by_label = matching.by_label()
+    if not export.attempts:
+        raise InvalidExport(f"no student's answers could be read ({len(export.errors)} row(s) refused)", source=export.source)
     chosen = select_attempts(export.attempts, attempt)
     sheets, identities, submissions = [], {}, {}
     for item in chosen:
@@ -97,12 +99,12 @@ def ingest(form: str, path: str, key: Key, *, map_path: str | None = None, attem
                     tuple(sorted(export.errors, key=lambda e: e.row)))
 
 
-_BARE = re.compile(r"^[^'\x00-\x1f\x7f]*$")
+_BARE = re.compile(r"[^'\x00-\x1f\x7f]*")  # fullmatch: "$" would let a final newline through
 
 
 def _toml_string(text: str) -> str:
     """A TOML string holding exactly ``text``: literal ('...') when it can, so LaTeX reads as typed."""
-    if _BARE.match(text):
+    if _BARE.fullmatch(text):
         return f"'{text}'"
     return _basic(text)
 

@@ -136,5 +136,6 @@ def gradebook_rows(graded: Sequence[tuple[Identity, str]], assignment: str) -> t
     """
     rows = [("Student", "ID", "SIS User ID", "SIS Login ID", "Section", assignment)]
     for identity, score in graded:
-        rows.append((identity.name or identity.student, identity.lms_id, identity.sis_id, identity.login, identity.section, score))
+        rows.append((identity.name or identity.student, identity.lms_id, identity.sis_id, identity.login, identity.section,
+                     score))
     return tuple(rows)

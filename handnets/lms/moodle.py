@@ -86,7 +86,8 @@ def read_moodle(path: str) -> Export:
         slot = label.rsplit(" ", 1)[1]
         if label not in inputs:  # a STACK slot is its inputs, not the summary
             columns.append(Column(label=label, text=label, aliases=(slot,)))
-        columns += [Column(label=f"{label}/{name}", text=f"{label} {name}", aliases=(f"{slot}/{name}",)) for name in inputs.get(label, ())]
+        columns += [Column(label=f"{label}/{name}", text=f"{label} {name}", aliases=(f"{slot}/{name}",))
+                    for name in inputs.get(label, ())]
     columns = tuple(columns)
     errors: list[RowError] = list(table.errors)
     attempts = []

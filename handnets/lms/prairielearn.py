@@ -52,7 +52,9 @@ def read_prairielearn(path: str) -> Export:
     table = read_table(path)
     header = list(table.header)
     at = {name: _index(header, name) for name in ("uid", "team_name", "uin", "qid", "submission_id", "submitted_answer")}
-    missing = [n for n in ("qid", "submitted_answer") if at[n] is None] + ([] if at["uid"] is not None or at["team_name"] is not None else ["uid"])
+    missing = [n for n in ("qid", "submitted_answer") if at[n] is None]
+    if at["uid"] is None and at["team_name"] is None:
+        missing.append("uid")
     if missing:
         raise InvalidExport(f"no {', '.join(missing)} column; is this a PrairieLearn submissions_for_manual_grading CSV?",
                             source=table.source)
@@ -75,7 +77,8 @@ def read_prairielearn(path: str) -> Export:
             errors.append(RowError(number, f"submitted_answer: not JSON ({str(exc)[:80]})"))
             continue
         if not isinstance(submitted, dict):
-            errors.append(RowError(number, f"submitted_answer: expected a JSON object of answers, got {type(submitted).__name__}"))
+            errors.append(RowError(number, "submitted_answer: expected a JSON object of answers, "
+                                           f"got {type(submitted).__name__}"))
             continue
         entry = per_student.setdefault(student, {"rows": [], "answers": {}, "submissions": {}, "uin": cell(cells, at["uin"])})
         entry["rows"].append(number)

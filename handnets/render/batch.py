@@ -243,8 +243,12 @@ def _md_code(text: str) -> str:
 
 
 def _md_escape(text: str) -> str:
-    """Text from a key or a sheet shown in Markdown as itself (no links, emphasis or HTML)."""
-    return re.sub(r"([\\`*_{}\[\]()#+\-.!<>|~])", r"\\\1", text)
+    """Text from a key or a sheet shown in Markdown as itself: no emphasis, links, HTML or tables.
+
+    >>> print(_md_escape("a_b *x* [l](u) <b> s.toml"))
+    a\\_b \\*x\\* \\[l\\](u) \\<b\\> s.toml
+    """
+    return re.sub(r"([\\`*_\[\]<>|#~])", r"\\\1", text)
 
 
 def gradescope_error_json(message: str) -> dict[str, Any]:

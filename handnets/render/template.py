@@ -46,11 +46,14 @@ def _gives_away(value_text: str, questions: tuple[Question, ...]) -> bool:
     return False
 
 
-def _example(question: Question, key: Key) -> str:
+def _example(question: Question, key: Key, verdicts: dict[tuple[str, str], bool]) -> str:
+    """``verdicts`` keeps each (type, candidate)'s judgement: the same for every question of the type."""
     same_type = tuple(q for q in key.questions if q.type == question.type)
     candidates = EXAMPLES[question.type]
     for value, note in candidates:
-        if question.type in ("text", "choice") or not _gives_away(value, same_type):
+        if (question.type, value) not in verdicts:
+            verdicts[question.type, value] = question.type not in ("text", "choice") and _gives_away(value, same_type)
+        if not verdicts[question.type, value]:
             note = note.format(choices=", ".join(question.options.choices)) if question.type == "choice" else note
             return f"{_quoted(question.id)} = {value}   # {note}".rstrip(" #")
     return f'{_quoted(question.id)} = ""   # an answer of type {question.type}'
@@ -68,6 +71,7 @@ def format_template(key: Key) -> str:
              '# student = "your id"   # optional: defaults to the file name', "", _VOCABULARY_NOTE.rstrip("\n"),
              "# The examples below show the syntax only: none of them answers a question.", "", "[answers]"]
     adders = []
+    verdicts: dict[tuple[str, str], bool] = {}
     for question in key.questions:
         if question.type == "adder":
             adders.append(question)
@@ -76,7 +80,7 @@ def format_template(key: Key) -> str:
         lines.append(_comment(f"{question.prompt} ({format_score(question.points)} points)"))
         if question.vocabulary:
             lines.append(_comment(f"names you may use: {', '.join(question.vocabulary)}"))
-        lines.append(_comment(_example(question, key)))
+        lines.append(_comment(_example(question, key, verdicts)))
     for adder in adders:
         lines += [
             "",
