@@ -215,3 +215,18 @@ def test_html_mathml_of_a_plain_expression_is_sympys():
     from sympy.printing.mathml import MathMLPresentationPrinter
 
     assert notation.mathml(x * y + 1) == "<math>" + MathMLPresentationPrinter({"mul_symbol": "dot"}).doprint(x * y + 1) + "</math>"
+
+
+@pytest.mark.parametrize("cell", ["gru-pytorch", "lstm-peephole-vector"])
+def test_derive_cell_html_writes_every_equation_of_the_cell(cli, tmp_path, cell):
+    from handnets.derive.cellderive import derive_cell
+    from handnets.derive.cellfile import load_cell
+
+    target = tmp_path / f"{cell}.html"
+    result = cli("derive", "cell", cell, "--html", str(target))
+    assert result.code == 0 and f"wrote {target}" in result.out
+    text = target.read_text(encoding="utf-8")
+    _assert_self_contained(text)
+    derivation = derive_cell(load_cell(cell))
+    assert text == derivation_page(derivation)
+    assert len(_parse(text).equations) >= len(derivation.equations) > 0

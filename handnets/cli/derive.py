@@ -46,17 +46,21 @@ def run(args: argparse.Namespace, out: Console) -> int:
     if args.json:
         out.file.write(json.dumps(derivation_json(derivation)) + "\n")
     elif args.html is not None:
-        from handnets.outdir import write_file
-        from handnets.render.html import derivation_page
-        from handnets.render.text import clean
-
-        write_file(args.html, derivation_page(derivation))
-        out.print(Text(clean(f"wrote {args.html}")))
+        _write_html(args.html, derivation, out)
     elif args.latex:
         out.file.write(render_latex(derivation) + "\n")
     else:
         out.print(render_derivation(derivation))
     return 0 if derivation.passed else 1
+
+
+def _write_html(path: Path, derivation, out: Console) -> None:
+    from handnets.outdir import write_file
+    from handnets.render.html import derivation_page
+    from handnets.render.text import clean
+
+    write_file(path, derivation_page(derivation))
+    out.print(Text(clean(f"wrote {path}")))
 
 
 def _run_cell(args: argparse.Namespace, out: Console) -> int:
@@ -75,6 +79,8 @@ def _run_cell(args: argparse.Namespace, out: Console) -> int:
     derivation = derive_cell(cell, steps=args.steps)
     if args.json:
         out.file.write(json.dumps(cell_json(cell, derivation)) + "\n")
+    elif args.html is not None:
+        _write_html(args.html, derivation, out)
     elif args.latex:
         out.file.write(cell_latex(cell, derivation) + "\n")
     else:

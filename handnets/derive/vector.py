@@ -256,7 +256,8 @@ def derive_lstm_vector(*, checked: bool = True) -> Derivation:
         equations=_equations(),
         definitions=(),
         notes=(
-            "Products of vectors are elementwise; transpose_times(W, v) = W^T v; outer(u, v) = u v^T.",
+            "Products of vectors are elementwise (the odot of the LaTeX); W^T v is the transpose of W times v, and u v^T "
+            "an outer product.",
             "delta x in the homework is xbar here: delta h_t = hbar_t, delta c_t = cbar_t, ...",
         ),
     )

@@ -701,11 +701,20 @@ def _judge_trained_rnn(question: Question, submitted: Any, shown: str, source: s
                    shown, Reading(found.reading), "every valid pair up to a length, in float32")
 
 
-def _repair_hint(network) -> str:
-    """The smallest repair within two edits, proved, as a sentence; "" when there is none."""
-    from handnets.threshold.repair import repair
+_REPAIR_BUDGET = 2_000_000  # designs a repair hint may simulate: two edits of a 3-unit design are ~60,000
 
-    fix = repair(network, max_edits=2, time_limit=2.0)
+
+def _repair_hint(network) -> str:
+    """The smallest repair within two edits, proved, as a sentence; "" when there is none.
+
+    The search is capped by the number of candidate designs, not by a clock, so that the same answer gets the
+    same feedback on any machine: a design too large for two edits within the cap is searched for one edit."""
+    from handnets.threshold.repair import candidate_count, repair
+
+    edits = 2 if candidate_count(network, 1) + candidate_count(network, 2) <= _REPAIR_BUDGET else 1
+    if candidate_count(network, 1) > _REPAIR_BUDGET:
+        return ""
+    fix = repair(network, max_edits=edits, time_limit=float("inf"))
     if not fix.found:
         return ""
     return f". The smallest repair ({len(fix.edits)} edit{'s' if len(fix.edits) > 1 else ''}, proved): " + "; ".join(map(str, fix.edits))

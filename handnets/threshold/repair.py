@@ -31,7 +31,7 @@ from handnets.threshold.network import ThresholdRNN
 from handnets.threshold.prove import Proof, prove
 from handnets.threshold.tasks import Task, as_task
 
-__all__ = ["Edit", "Repair", "repair", "MAX_EDITS"]
+__all__ = ["Edit", "Repair", "repair", "candidate_count", "MAX_EDITS"]
 
 MAX_EDITS = 3
 _BATCH = 1 << 15  # candidates simulated at once
@@ -107,6 +107,13 @@ def _values(network: ThresholdRNN) -> tuple[Fraction, ...]:
     scale = max([abs(v) for _, _, v in _parameters(network)] + [Fraction(1)])
     top = math.floor(scale) + 1
     return tuple(Fraction(v, 2) for v in range(-2 * top, 2 * top + 1))
+
+
+def candidate_count(network: ThresholdRNN, edits: int) -> int:
+    """How many designs a search of exactly ``edits`` single-parameter changes may simulate (before pruning):
+    a bound that depends on the design alone, so a caller can cap the work without a clock."""
+    params, values = len(_parameters(network)), len(_values(network))
+    return math.comb(params, edits) * (values - 1) ** edits
 
 
 class _Batch:

@@ -157,7 +157,7 @@ def _integer_unit(points: np.ndarray, targets: np.ndarray) -> _Unit | None:
 
 def _lp_unit(points: np.ndarray, targets: np.ndarray) -> _Unit | None:
     """A floating-point LP's max-margin unit, rounded to rationals and accepted only if exactly right."""
-    from scipy.optimize import linprog  # only synthesis needs scipy
+    linprog = _linprog()
 
     n, d = points.shape
     signs = np.where(targets.astype(bool), 1.0, -1.0)
@@ -180,10 +180,20 @@ def _lp_unit(points: np.ndarray, targets: np.ndarray) -> _Unit | None:
     return None
 
 
+def _linprog():
+    """scipy's HiGHS LP, the one optional dependency of synthesis (``pip install 'handnets[synth]'``)."""
+    try:
+        from scipy.optimize import linprog
+    except ModuleNotFoundError:
+        raise InvalidRequest("synthesis needs scipy for this task (a linear program proposes its units, the exact "
+                             "proof decides): pip install 'handnets[synth]'", field="scipy") from None
+    return linprog
+
+
 def hull_certificate(points: np.ndarray, targets: np.ndarray) -> tuple[tuple[Fraction, ...], tuple[Fraction, ...]] | None:
     """Exact proof that no threshold unit computes ``targets``: convex weights (one per point) whose
     1-points' and 0-points' averages coincide. The LP proposes them; they are checked in Fractions."""
-    from scipy.optimize import linprog
+    linprog = _linprog()
 
     ones, zeros = points[targets.astype(bool)], points[~targets.astype(bool)]
     if not len(ones) or not len(zeros):
