@@ -5,7 +5,7 @@ folders (read-only binds) with ``/autograder/source`` (the unzipped bundle), ``/
 and ``/autograder/results``, and ``python3`` on PATH is a Python 3.10; then ``setup.sh`` and
 ``run_autograder`` run inside it, chrooted, as Gradescope runs them. setup.sh installs from the
 bundled wheels (no network): the wheels come from ``HANDNETS_WHEELS_310`` (a folder of cp310 wheels:
-``pip download -d DIR sympy numpy rich tomli`` with Python 3.10, as ``.ci/run`` makes). Skipped
+``pip download -d DIR sympy numpy rich safetensors tomli`` with Python 3.10, as ``.ci/run`` makes). Skipped
 cleanly without Python 3.10, the wheels, ``unshare`` or the right to mount.
 """
 
@@ -168,3 +168,13 @@ def test_setup_sh_rerooted_when_no_mount_namespace(tmp_path):
         assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     tests = {t["name"]: t for t in json.loads((root / "results" / "results.json").read_text())["tests"]}
     assert tests["count"]["status"] == "passed"
+
+
+def test_gradescope_source_dependencies_are_pyprojects():
+    """A bundle built from an uninstalled source tree asks for exactly what pyproject.toml's [project] needs."""
+    import tomllib
+
+    from handnets.render import gradescope
+
+    declared = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml").read_text(encoding="utf-8"))
+    assert list(gradescope._SOURCE_DEPENDENCIES) == declared["project"]["dependencies"]
