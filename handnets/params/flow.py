@@ -36,6 +36,7 @@ _SAME_SHAPE = frozenset(
     "dropout dropout1d dropout2d dropout3d alpha_dropout contiguous clone detach float double half".split()
 )
 _POOLS = {f"{op}_pool{rank}d": f"{name}Pool{rank}d" for rank in (1, 2, 3) for op, name in (("max", "Max"), ("avg", "Avg"), ("adaptive_max", "AdaptiveMax"), ("adaptive_avg", "AdaptiveAvg"))}
+_STACKS = {"TransformerEncoder": ("encoder_layer", "transformer_encoder"), "TransformerDecoder": ("decoder_layer", "transformer_decoder")}
 _KERAS_MERGES = {"add": "Add", "subtract": "Subtract", "multiply": "Multiply", "average": "Average", "maximum": "Maximum", "minimum": "Minimum", "concatenate": "Concatenate"}
 
 
@@ -219,6 +220,10 @@ class _Flow:
                 iterations = list(span)
         elif isinstance(node.iter, (ast.List, ast.Tuple)):
             iterations = [self.expression(e, local, depth) for e in node.iter.elts][:MAX_UNROLL]
+        else:
+            sequence = self.expression(node.iter, local, depth)
+            if isinstance(sequence, _SequenceObject):  # for block in self.blocks: the ModuleList's items
+                iterations = list(sequence.items)[:MAX_UNROLL]
         unknown = iterations == [None]
         if unknown:  # read once, and every layer built there says the count is in doubt
             self.undecided.append(f"built in `for ... in {_snippet(node.iter)}:`, whose count this reader cannot read; counted once")
@@ -364,6 +369,10 @@ class _Flow:
                     items.extend(self.element(e, local, depth) for e in keyword.value.elts)
             sequence = _SequenceObject([i for i in items if i is not None])
             return sequence
+        if name in _STACKS and _prefix_dialect(prefix) == "pytorch":
+            stacked = self.stack(node, name, local, depth)
+            if stacked is not None:
+                return stacked
         functional = prefix in ("torch", "F", "nn.functional", "torch.nn.functional")
         if functional or not name[:1].isupper():
             tensors = self.tensor_arguments(node, local, depth)
@@ -381,6 +390,22 @@ class _Flow:
             return obj
         tensors = self.tensor_arguments(node, local, depth)
         return _Tensor(UNFOLLOWED) if tensors else None
+
+    def stack(self, node: ast.Call, name: str, local: dict[str, Any], depth: int) -> _LayerObject | None:
+        """``nn.TransformerEncoder(layer, num_layers=6)``: torch deep-copies the layer N times."""
+        args = self.arguments(node, local, depth)
+        keywords = self.keywords(node, local, depth)
+        inner_key, kind = _STACKS[name]
+        inner = args[0] if args else keywords.get(inner_key)
+        count = args[1] if len(args) > 1 else keywords.get("num_layers")
+        if not isinstance(inner, _LayerObject) or inner.layer.kind != kind or type(count) is not int or count < 1:
+            return None
+        if inner in self.created and inner.first is None:
+            self.created.remove(inner)  # a local layer: only its N copies belong to the model
+        layer = replace(inner.layer.with_options(repeats=count), name=f"{name}({inner.layer.name})", line=node.lineno, text=_snippet(node))
+        obj = _LayerObject(layer)
+        self.created.append(obj)
+        return obj
 
     def is_layer(self, prefix: str, name: str, explicit: bool) -> bool:
         from handnets.params.reader import _NOT_LAYERS, _is_layer_name
