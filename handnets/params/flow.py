@@ -378,7 +378,10 @@ class _Flow:
             tensors = self.tensor_arguments(node, local, depth)
             return self.function(node, prefix, name, tensors, local) if tensors else None
         if self.is_layer(prefix, name, explicit):
-            from handnets.params.reader import _build_layer
+            from handnets.params.reader import MAX_LAYERS, _build_layer
+
+            if len(self.created) >= MAX_LAYERS:  # stop at once, as the plain reader does
+                raise InvalidSpec(f"line {node.lineno}: more than {MAX_LAYERS:,} layers: this reader counts hand-written models", source=self.context.source)
 
             layer = _build_layer(node, prefix, name, self.scope(local))
             if layer.kind == "input":  # keras.Input is a tensor; only applying a layer to it makes a graph
@@ -465,10 +468,9 @@ class _Flow:
             return self.synthesize("Flatten", node, node.args[:1], [k for k in node.keywords if k.arg in ("start_dim", "end_dim")], [tensor], "pytorch", local)
         if method in ("view", "reshape") and len(node.args) == 2:
             first, second = node.args
-            batch = _is_batch_size(first) or isinstance(first, ast.UnaryOp) and _is_minus_one(first)
-            if batch and (_is_minus_one(second) or not _is_batch_size(second)):
-                if _is_minus_one(second) or _is_minus_one(first):
-                    return self.synthesize("Flatten", node, [], [], [tensor], "pytorch", local)
+            # x.view(x.size(0), -1) or x.view(-1, 16 * 5 * 5): all but the batch axis in one
+            if _is_batch_size(first) and _is_minus_one(second) or _is_minus_one(first):
+                return self.synthesize("Flatten", node, [], [], [tensor], "pytorch", local)
         if method == "size" or method == "dim":
             return None
         return _Tensor(UNFOLLOWED)
