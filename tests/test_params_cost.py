@@ -161,3 +161,10 @@ def test_cost_never_called_module_costs_nothing_but_still_counts():
     spare = next(r for r in summary.rows if r.layer.option("never_called"))
     assert spare.trainable == 16 * 16 + 16
     assert forward_cost(summary).macs == 8 * 16 + 16 * 4
+
+
+def test_cost_time_distributed_is_the_inner_cost_times_the_steps():
+    dense = forward_cost(summarize_code("TimeDistributed(Dense(8))", input_shape=(5, 4)))
+    assert dense.macs == 5 * 4 * 8
+    wrapped = forward_cost(summarize_code("TimeDistributed(Conv2D(4, 3))", input_shape=(3, 10, 10, 2)))
+    assert wrapped.macs == 3 * forward_cost(summarize_code("Conv2D(4, 3)", input_shape=(10, 10, 2))).macs

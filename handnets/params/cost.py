@@ -19,7 +19,7 @@ convolutions and poolings follows ``r += (k - 1)·d·j``, ``j *= s`` per axis, f
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from math import prod
 from types import MappingProxyType
 
@@ -171,6 +171,13 @@ def _macs(row: Row) -> tuple[sympy.Expr, dict[sympy.Symbol, int | None]]:
     zero: tuple[sympy.Expr, dict] = (sympy.Integer(0), {})
     if layer.option("never_called"):
         return zero  # held by the module, never run by forward
+    if layer.option("time_distributed"):  # the inner layer once per step: T times its cost on one step
+        T = COST_SIZES["T"]
+        step = lambda shape: None if shape is None else tuple(shape[1:])  # noqa: E731
+        inner = replace(row, layer=layer.with_options(time_distributed=False), output_shape=step(row.output_shape), input_shapes=tuple(step(s) for s in row.input_shapes))
+        expr, extra = _macs(inner)
+        first = row.input_shapes[0] if row.input_shapes else None
+        return T * expr, {**extra, T: None if first is None else first[0]}
     if row.formula is None:
         return sympy.Symbol("unknown"), {}
     shape_in = row.input_shapes[0] if row.input_shapes else None
