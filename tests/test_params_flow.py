@@ -143,3 +143,22 @@ class Net(nn.Module):
 """
     assert summarize_code(code).total == 6
     assert not marker.exists()
+
+
+def test_flow_literal_if_picks_its_branch_and_unbound_is_not_none():
+    code = """
+class Net(nn.Module):
+    def __init__(self, norm, width=4):
+        super().__init__()
+        if width > 3 and not False:
+            self.fc = nn.Linear(4, 4)
+        else:
+            self.fc = nn.Linear(4, 9)
+        if norm is None:  # norm was never given: this cannot be decided
+            self.extra = nn.Linear(4, 4)
+
+    def forward(self, x):
+        return self.fc(x)
+"""
+    summary = summarize_code(code)
+    assert [(r.layer.option("units"), bool(r.problems)) for r in summary.rows] == [(4, False), (4, True)]

@@ -70,6 +70,16 @@ class _Function:
     node: ast.FunctionDef
 
 
+class _Unbound:
+    """A parameter nobody gave a value (``Net()`` built here with its required arguments missing)."""
+
+    def __repr__(self) -> str:
+        return "<unbound>"
+
+
+_UNBOUND = _Unbound()
+
+
 class _Return(Exception):
     def __init__(self, value: Any):
         self.value = value
@@ -157,7 +167,7 @@ class _Flow:
 
     def lookup(self, name: str, local: dict[str, Any]) -> Any:
         if name in local:
-            return local[name]
+            return local[name]  # _UNBOUND stays itself: unknown, and never equal to None
         if name in self.globals:
             return self.globals[name]
         return self.context.constants.get(name)
@@ -425,7 +435,7 @@ class _Flow:
             value = self.call(node, local, depth, explicit=True)
         else:
             value = self.expression(node, local, depth)
-        if value is None or _is_literal(value):
+        if value is None or value is _UNBOUND or _is_literal(value):
             obj = _LayerObject(_unknown(node, _snippet(node), self.context))
             self.created.append(obj)
             return obj
@@ -498,9 +508,9 @@ class _Flow:
         parameters = [*function.args.posonlyargs, *function.args.args]
         defaults = [None] * (len(parameters) - len(function.args.defaults)) + list(function.args.defaults)
         for parameter, default in zip(parameters, defaults):
-            local[parameter.arg] = None if default is None else self.expression(default, {}, depth)
+            local[parameter.arg] = _UNBOUND if default is None else self.expression(default, {}, depth)
         for parameter, default in zip(function.args.kwonlyargs, function.args.kw_defaults):
-            local[parameter.arg] = None if default is None else self.expression(default, {}, depth)
+            local[parameter.arg] = _UNBOUND if default is None else self.expression(default, {}, depth)
         for parameter, value in zip(parameters, args):
             local[parameter.arg] = value
         for key, value in keywords.items():
@@ -570,11 +580,9 @@ def _decided(value: Any) -> bool:
 
 def _compare(node: ast.Compare, values: list[Any]) -> Any:
     """``stride != 1 or in_planes != planes``: comparisons of literals, else unknown (None)."""
-    if not all(isinstance(v, (bool, int, float, str)) for v in values):
-        if all(_is_literal(v) for v in values) and all(isinstance(op, (ast.Is, ast.IsNot)) for op in node.ops):
-            pass  # ``x is None`` with both sides literal
-        else:
-            return None
+    identity = all(isinstance(op, (ast.Is, ast.IsNot)) for op in node.ops)  # ``norm is None`` may compare None
+    if not all(isinstance(v, (bool, int, float, str)) or identity and v is None for v in values):
+        return None
     operations = {
         ast.Eq: lambda a, b: a == b,
         ast.NotEq: lambda a, b: a != b,
