@@ -162,3 +162,10 @@ class Net(nn.Module):
 """
     summary = summarize_code(code)
     assert [(r.layer.option("units"), bool(r.problems)) for r in summary.rows] == [(4, False), (4, True)]
+
+
+def test_flow_attention_keywords_in_any_order():
+    # Keras 3.15: this model's count_params() is 194, output (None, 5, 8)
+    code = "q = keras.Input(shape=(5, 8))\nv = keras.Input(shape=(7, 6))\no = layers.MultiHeadAttention(num_heads=2, key_dim=3)(value=v, query=q)\n"
+    row = summarize_code(code).rows[-1]
+    assert (row.trainable, row.output_shape) == (194, (5, 8))

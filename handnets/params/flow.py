@@ -450,7 +450,9 @@ class _Flow:
     def tensor_arguments(self, node: ast.Call, local: dict[str, Any], depth: int) -> list[_Tensor]:
         """The tensors a call reads, in order: positional ones, then query / value / key / inputs."""
         values = self.arguments(node, local, depth)
-        values += [self.expression(k.value, local, depth) for k in node.keywords if k.arg in ("inputs", "query", "value", "key", "input")]
+        order = ("inputs", "input", "query", "value", "key")  # attention reads (query, value, key) whatever the keyword order
+        named = sorted((k for k in node.keywords if k.arg in order), key=lambda k: order.index(k.arg))
+        values += [self.expression(k.value, local, depth) for k in named]
         return [t for t in _flatten_values(values) if isinstance(t, _Tensor)]
 
     def function(self, node: ast.Call, prefix: str, name: str, tensors: list[_Tensor], local: dict[str, Any]) -> Any:
