@@ -168,3 +168,10 @@ def test_cost_time_distributed_is_the_inner_cost_times_the_steps():
     assert dense.macs == 5 * 4 * 8
     wrapped = forward_cost(summarize_code("TimeDistributed(Conv2D(4, 3))", input_shape=(3, 10, 10, 2)))
     assert wrapped.macs == 3 * forward_cost(summarize_code("Conv2D(4, 3)", input_shape=(10, 10, 2))).macs
+
+
+def test_cost_cli_total_formula_is_in_batch_and_steps(cli):
+    data = json.loads(cli("params", str(Path(__file__).resolve().parents[1] / "examples" / "vanilla_rnn.py"), "--flops", "--seq-len", "50", "--json").out)
+    # per step: 128 x (20 + 128) recurrent MACs and 128 x 10 output MACs = 20,224
+    assert (data["macs"]["formula"], data["flops"]["formula"]) == ("20224*B*T", "40448*B*T")
+    assert data["macs"]["value"] == 20224 * 50
