@@ -143,3 +143,29 @@ class Net(nn.Module):
 """
     assert summarize_code(code).total == 6
     assert not marker.exists()
+
+
+def test_flow_literal_if_picks_its_branch_and_unbound_is_not_none():
+    code = """
+class Net(nn.Module):
+    def __init__(self, norm, width=4):
+        super().__init__()
+        if width > 3 and not False:
+            self.fc = nn.Linear(4, 4)
+        else:
+            self.fc = nn.Linear(4, 9)
+        if norm is None:  # norm was never given: this cannot be decided
+            self.extra = nn.Linear(4, 4)
+
+    def forward(self, x):
+        return self.fc(x)
+"""
+    summary = summarize_code(code)
+    assert [(r.layer.option("units"), bool(r.problems)) for r in summary.rows] == [(4, False), (4, True)]
+
+
+def test_flow_attention_keywords_in_any_order():
+    # Keras 3.15: this model's count_params() is 194, output (None, 5, 8)
+    code = "q = keras.Input(shape=(5, 8))\nv = keras.Input(shape=(7, 6))\no = layers.MultiHeadAttention(num_heads=2, key_dim=3)(value=v, query=q)\n"
+    row = summarize_code(code).rows[-1]
+    assert (row.trainable, row.output_shape) == (194, (5, 8))

@@ -19,7 +19,7 @@ convolutions and poolings follows ``r += (k - 1)·d·j``, ``j *= s`` per axis, f
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from math import prod
 from types import MappingProxyType
 
@@ -95,6 +95,15 @@ class Cost:
         values = [c.macs_value for c in self.layers]
         return None if any(v is None for v in values) else sum(values)
 
+    def total_formula(self) -> sympy.Expr:
+        """The total in ``B`` (and ``T`` when ``--seq-len`` gave it): each layer's other sizes put in.
+
+        Layer formulas name their own sizes (every convolution has its own ``H_out``), so only the
+        sizes common to the whole pass are left as symbols.
+        """
+        keep = {COST_SIZES["B"]} | ({COST_SIZES["T"], COST_SIZES["S"]} if self.seq_len is not None else set())
+        return sympy.expand(sympy.Add(*(c.macs.xreplace({s: sympy.Integer(v) for s, v in c.sizes if v is not None and s not in keep}) for c in self.layers)))
+
     @property
     def counted_macs(self) -> int:
         return sum(c.macs_value for c in self.layers if c.macs_value is not None)
@@ -162,6 +171,13 @@ def _macs(row: Row) -> tuple[sympy.Expr, dict[sympy.Symbol, int | None]]:
     zero: tuple[sympy.Expr, dict] = (sympy.Integer(0), {})
     if layer.option("never_called"):
         return zero  # held by the module, never run by forward
+    if layer.option("time_distributed"):  # the inner layer once per step: T times its cost on one step
+        T = COST_SIZES["T"]
+        step = lambda shape: None if shape is None else tuple(shape[1:])  # noqa: E731
+        inner = replace(row, layer=layer.with_options(time_distributed=False), output_shape=step(row.output_shape), input_shapes=tuple(step(s) for s in row.input_shapes))
+        expr, extra = _macs(inner)
+        first = row.input_shapes[0] if row.input_shapes else None
+        return T * expr, {**extra, T: None if first is None else first[0]}
     if row.formula is None:
         return sympy.Symbol("unknown"), {}
     shape_in = row.input_shapes[0] if row.input_shapes else None
@@ -270,11 +286,14 @@ def _transformer_macs(row: Row) -> tuple[sympy.Expr, dict[sympy.Symbol, int | No
         return 4 * n * E * E + 2 * n * n * E
 
     feed_forward = 2 * E * F
+    repeats = row.layer.option("repeats", 1) or 1
     if row.layer.kind == "transformer_encoder":
-        return B * (self_attention(T) + T * feed_forward), {T: t}
+        N = SIZES["N_e"] if repeats > 1 else 1
+        return B * N * (self_attention(T) + T * feed_forward), {T: t}
     if row.layer.kind == "transformer_decoder":  # self-attention over the target, cross-attention to the memory
+        N = SIZES["N_d"] if repeats > 1 else 1
         cross = 2 * T * E * E + 2 * S * E * E + 2 * T * S * E
-        return B * (self_attention(T) + cross + T * feed_forward), {T: t, S: s}
+        return B * N * (self_attention(T) + cross + T * feed_forward), {T: t, S: s}
     N_e, N_d = SIZES["N_e"], SIZES["N_d"]
     source, target = (row.input_shapes[0][0] if row.input_shapes and row.input_shapes[0] else None), (row.input_shapes[1][0] if len(row.input_shapes) > 1 and row.input_shapes[1] else None)
     encoder = N_e * (self_attention(S) + S * feed_forward)

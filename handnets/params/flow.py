@@ -36,6 +36,7 @@ _SAME_SHAPE = frozenset(
     "dropout dropout1d dropout2d dropout3d alpha_dropout contiguous clone detach float double half".split()
 )
 _POOLS = {f"{op}_pool{rank}d": f"{name}Pool{rank}d" for rank in (1, 2, 3) for op, name in (("max", "Max"), ("avg", "Avg"), ("adaptive_max", "AdaptiveMax"), ("adaptive_avg", "AdaptiveAvg"))}
+_STACKS = {"TransformerEncoder": ("encoder_layer", "transformer_encoder"), "TransformerDecoder": ("decoder_layer", "transformer_decoder")}
 _KERAS_MERGES = {"add": "Add", "subtract": "Subtract", "multiply": "Multiply", "average": "Average", "maximum": "Maximum", "minimum": "Minimum", "concatenate": "Concatenate"}
 
 
@@ -67,6 +68,16 @@ class _Instance:
 @dataclass(frozen=True, slots=True)
 class _Function:
     node: ast.FunctionDef
+
+
+class _Unbound:
+    """A parameter nobody gave a value (``Net()`` built here with its required arguments missing)."""
+
+    def __repr__(self) -> str:
+        return "<unbound>"
+
+
+_UNBOUND = _Unbound()
 
 
 class _Return(Exception):
@@ -156,7 +167,7 @@ class _Flow:
 
     def lookup(self, name: str, local: dict[str, Any]) -> Any:
         if name in local:
-            return local[name]
+            return local[name]  # _UNBOUND stays itself: unknown, and never equal to None
         if name in self.globals:
             return self.globals[name]
         return self.context.constants.get(name)
@@ -219,6 +230,10 @@ class _Flow:
                 iterations = list(span)
         elif isinstance(node.iter, (ast.List, ast.Tuple)):
             iterations = [self.expression(e, local, depth) for e in node.iter.elts][:MAX_UNROLL]
+        else:
+            sequence = self.expression(node.iter, local, depth)
+            if isinstance(sequence, _SequenceObject):  # for block in self.blocks: the ModuleList's items
+                iterations = list(sequence.items)[:MAX_UNROLL]
         unknown = iterations == [None]
         if unknown:  # read once, and every layer built there says the count is in doubt
             self.undecided.append(f"built in `for ... in {_snippet(node.iter)}:`, whose count this reader cannot read; counted once")
@@ -364,12 +379,19 @@ class _Flow:
                     items.extend(self.element(e, local, depth) for e in keyword.value.elts)
             sequence = _SequenceObject([i for i in items if i is not None])
             return sequence
+        if name in _STACKS and _prefix_dialect(prefix) == "pytorch":
+            stacked = self.stack(node, name, local, depth)
+            if stacked is not None:
+                return stacked
         functional = prefix in ("torch", "F", "nn.functional", "torch.nn.functional")
         if functional or not name[:1].isupper():
             tensors = self.tensor_arguments(node, local, depth)
             return self.function(node, prefix, name, tensors, local) if tensors else None
         if self.is_layer(prefix, name, explicit):
-            from handnets.params.reader import _build_layer
+            from handnets.params.reader import MAX_LAYERS, _build_layer
+
+            if len(self.created) >= MAX_LAYERS:  # stop at once, as the plain reader does
+                raise InvalidSpec(f"line {node.lineno}: more than {MAX_LAYERS:,} layers: this reader counts hand-written models", source=self.context.source)
 
             layer = _build_layer(node, prefix, name, self.scope(local))
             if layer.kind == "input":  # keras.Input is a tensor; only applying a layer to it makes a graph
@@ -381,6 +403,22 @@ class _Flow:
             return obj
         tensors = self.tensor_arguments(node, local, depth)
         return _Tensor(UNFOLLOWED) if tensors else None
+
+    def stack(self, node: ast.Call, name: str, local: dict[str, Any], depth: int) -> _LayerObject | None:
+        """``nn.TransformerEncoder(layer, num_layers=6)``: torch deep-copies the layer N times."""
+        args = self.arguments(node, local, depth)
+        keywords = self.keywords(node, local, depth)
+        inner_key, kind = _STACKS[name]
+        inner = args[0] if args else keywords.get(inner_key)
+        count = args[1] if len(args) > 1 else keywords.get("num_layers")
+        if not isinstance(inner, _LayerObject) or inner.layer.kind != kind or type(count) is not int or count < 1:
+            return None
+        if inner in self.created and inner.first is None:
+            self.created.remove(inner)  # a local layer: only its N copies belong to the model
+        layer = replace(inner.layer.with_options(repeats=count), name=f"{name}({inner.layer.name})", line=node.lineno, text=_snippet(node))
+        obj = _LayerObject(layer)
+        self.created.append(obj)
+        return obj
 
     def is_layer(self, prefix: str, name: str, explicit: bool) -> bool:
         from handnets.params.reader import _NOT_LAYERS, _is_layer_name
@@ -397,7 +435,7 @@ class _Flow:
             value = self.call(node, local, depth, explicit=True)
         else:
             value = self.expression(node, local, depth)
-        if value is None or _is_literal(value):
+        if value is None or value is _UNBOUND or _is_literal(value):
             obj = _LayerObject(_unknown(node, _snippet(node), self.context))
             self.created.append(obj)
             return obj
@@ -412,7 +450,9 @@ class _Flow:
     def tensor_arguments(self, node: ast.Call, local: dict[str, Any], depth: int) -> list[_Tensor]:
         """The tensors a call reads, in order: positional ones, then query / value / key / inputs."""
         values = self.arguments(node, local, depth)
-        values += [self.expression(k.value, local, depth) for k in node.keywords if k.arg in ("inputs", "query", "value", "key", "input")]
+        order = ("inputs", "input", "query", "value", "key")  # attention reads (query, value, key) whatever the keyword order
+        named = sorted((k for k in node.keywords if k.arg in order), key=lambda k: order.index(k.arg))
+        values += [self.expression(k.value, local, depth) for k in named]
         return [t for t in _flatten_values(values) if isinstance(t, _Tensor)]
 
     def function(self, node: ast.Call, prefix: str, name: str, tensors: list[_Tensor], local: dict[str, Any]) -> Any:
@@ -440,10 +480,9 @@ class _Flow:
             return self.synthesize("Flatten", node, node.args[:1], [k for k in node.keywords if k.arg in ("start_dim", "end_dim")], [tensor], "pytorch", local)
         if method in ("view", "reshape") and len(node.args) == 2:
             first, second = node.args
-            batch = _is_batch_size(first) or isinstance(first, ast.UnaryOp) and _is_minus_one(first)
-            if batch and (_is_minus_one(second) or not _is_batch_size(second)):
-                if _is_minus_one(second) or _is_minus_one(first):
-                    return self.synthesize("Flatten", node, [], [], [tensor], "pytorch", local)
+            # x.view(x.size(0), -1) or x.view(-1, 16 * 5 * 5): all but the batch axis in one
+            if _is_batch_size(first) and _is_minus_one(second) or _is_minus_one(first):
+                return self.synthesize("Flatten", node, [], [], [tensor], "pytorch", local)
         if method == "size" or method == "dim":
             return None
         return _Tensor(UNFOLLOWED)
@@ -471,9 +510,9 @@ class _Flow:
         parameters = [*function.args.posonlyargs, *function.args.args]
         defaults = [None] * (len(parameters) - len(function.args.defaults)) + list(function.args.defaults)
         for parameter, default in zip(parameters, defaults):
-            local[parameter.arg] = None if default is None else self.expression(default, {}, depth)
+            local[parameter.arg] = _UNBOUND if default is None else self.expression(default, {}, depth)
         for parameter, default in zip(function.args.kwonlyargs, function.args.kw_defaults):
-            local[parameter.arg] = None if default is None else self.expression(default, {}, depth)
+            local[parameter.arg] = _UNBOUND if default is None else self.expression(default, {}, depth)
         for parameter, value in zip(parameters, args):
             local[parameter.arg] = value
         for key, value in keywords.items():
@@ -543,11 +582,9 @@ def _decided(value: Any) -> bool:
 
 def _compare(node: ast.Compare, values: list[Any]) -> Any:
     """``stride != 1 or in_planes != planes``: comparisons of literals, else unknown (None)."""
-    if not all(isinstance(v, (bool, int, float, str)) for v in values):
-        if all(_is_literal(v) for v in values) and all(isinstance(op, (ast.Is, ast.IsNot)) for op in node.ops):
-            pass  # ``x is None`` with both sides literal
-        else:
-            return None
+    identity = all(isinstance(op, (ast.Is, ast.IsNot)) for op in node.ops)  # ``norm is None`` may compare None
+    if not all(isinstance(v, (bool, int, float, str)) or identity and v is None for v in values):
+        return None
     operations = {
         ast.Eq: lambda a, b: a == b,
         ast.NotEq: lambda a, b: a != b,

@@ -416,7 +416,13 @@ def _transformer(layer: Layer, framework: str) -> Formula:
     E, F = SIZES["E"], SIZES["F"]
     sizes: list[tuple[sympy.Symbol, int | None]] = [(E, _size(layer, "embed_dim", "d_model")), (F, _size(layer, "feedforward", "dim_feedforward"))]
     if layer.kind in ("transformer_encoder", "transformer_decoder"):
-        return Formula(tuple(_transformer_block(layer, layer.kind == "transformer_decoder", sympy.Integer(1), "")), tuple(sizes))
+        decoder = layer.kind == "transformer_decoder"
+        repeats = _size(layer, "repeats", "num_layers") or 1
+        if repeats == 1:
+            return Formula(tuple(_transformer_block(layer, decoder, sympy.Integer(1), "")), tuple(sizes))
+        N = SIZES["N_d"] if decoder else SIZES["N_e"]  # nn.TransformerEncoder: N deep copies of the layer
+        terms = _transformer_block(layer, decoder, N, f" × {N} layers", "layers.k.")
+        return Formula(tuple(terms), (*sizes, (N, repeats)))
     N_e, N_d = SIZES["N_e"], SIZES["N_d"]
     bias = layer.option("bias", True)
     terms = _transformer_block(layer, False, N_e, " × N_e encoder layers", "encoder.layers.k.")

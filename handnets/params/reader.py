@@ -447,7 +447,9 @@ def _looks_like_layer(node: ast.AST) -> bool:
 
 
 def _unknown(node: ast.AST, name: str, context: _Context) -> Layer:
-    return Layer("unknown", name, context.dialect, (), getattr(node, "lineno", 0), _snippet(node), ("not a layer call this reader can count",))
+    # not a call (``[nn.Linear(4, 4) for _ in range(3)]``, ``*blocks``): named by what it is, shown as written
+    label = name if isinstance(node, ast.Call) else type(node).__name__
+    return Layer("unknown", label, context.dialect, (), getattr(node, "lineno", 0), _snippet(node), ("not a layer call this reader can count",))
 
 
 def _names_in_scope(tree: ast.Module) -> tuple[set[str], dict[str, int]]:

@@ -355,8 +355,8 @@ def cost_payload(cost: Any, convention: str, *, memory: bool = False) -> dict[st
         "batch": cost.batch or 1,
         "seq_len": cost.seq_len,
         "cost": per_layer,
-        "macs": {"value": total, "counted": cost.counted_macs, "formula": sympy.sstr(sympy.Add(*(c.macs for c in cost.layers)))},
-        "flops": {"value": None if total is None else 2 * total, "counted": 2 * cost.counted_macs},
+        "macs": {"value": total, "counted": cost.counted_macs, "formula": sympy.sstr(cost.total_formula())},
+        "flops": {"value": None if total is None else 2 * total, "counted": 2 * cost.counted_macs, "formula": sympy.sstr(sympy.expand(2 * cost.total_formula()))},
         "cost_complete": cost.complete,
         "receptive_field": None if cost.receptive_field is None else list(cost.receptive_field),
     }

@@ -499,7 +499,41 @@ model = Net()
 """,
 }
 
+TORCH_MODELS["torch_transformer_encoder_stack"] = """
+from torch import nn
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        layer = nn.TransformerEncoderLayer(16, 2, dim_feedforward=32, batch_first=True)
+        self.encoder = nn.TransformerEncoder(layer, num_layers=3, norm=nn.LayerNorm(16))
+        self.fc = nn.Linear(16, 4)
+
+    def forward(self, x):
+        return self.fc(self.encoder(x))
+
+model = Net()
+"""
+TORCH_MODELS["torch_module_list_loop"] = """
+from torch import nn
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.blocks = nn.ModuleList([nn.Linear(8, 8), nn.ReLU(), nn.Linear(8, 8)])
+        self.out = nn.Linear(8, 3)
+
+    def forward(self, x):
+        for block in self.blocks:
+            x = block(x)
+        return self.out(x)
+
+model = Net()
+"""
+
 TORCH_MODEL_INPUTS = {
+    "torch_transformer_encoder_stack": ((6, 16), "float"),
+    "torch_module_list_loop": ((8,), "float"),
     "torch_lenet_forward": ((1, 28, 28), "float"),
     "torch_residual_block": ((3, 16, 16), "float"),
     "torch_lstm_tagger_seq_first": ((25,), "tokens_seq_first"),
