@@ -144,3 +144,10 @@ def test_enumerate_merged_classes_count_exactly_what_every_prefix_counts(name):
 def test_enumerate_merging_never_changes_counts_on_random_nets(net):
     merged, plain = enumerate_task(net, "add", 7), enumerate_task(net, "add", 7, merge=False)
     assert merged.lengths == plain.lengths and merged.shortest_failure == plain.shortest_failure
+
+
+def test_enumerate_hand_built_states_merge_so_length_20_is_exact_and_quick():
+    """4**19 pairs at length 20: only merging (a handful of states) makes this feasible; counts by number theory."""
+    result = enumerate_task(hand_relu_adder(carry_gain=0.0), "add", 20, strict=True)
+    assert result.max_len == 20 and result.requested_len is None
+    assert [r.wrong_pairs for r in result.lengths] == [4 ** (n - 1) - 3 ** (n - 1) for n in range(1, 21)]
