@@ -100,13 +100,13 @@ def test_render_enumeration_golden():
 
 GOLDEN = """\
 add: n steps, (a_t, b_t) LSB first, digit t of a + b at step t; a, b < 2^(n-1)
-┏━━━┳━━━━━━━┳━━━━━━━━━━━━━┳━━━━━━━━┳━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━┓
-┃ n ┃ pairs ┃ wrong pairs ┃ digits ┃ wrong digits ┃ digit accuracy ┃
-┡━━━╇━━━━━━━╇━━━━━━━━━━━━━╇━━━━━━━━╇━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━┩
-│ 1 │     1 │           0 │      1 │            0 │           100% │
-│ 2 │     4 │           1 │      8 │            1 │       87.5000% │
-│ 3 │    16 │           7 │     48 │           10 │       79.1667% │
-└───┴───────┴─────────────┴────────┴──────────────┴────────────────┘
+┏━━━┳━━━━━━━┳━━━━━━━━━━━━━┳━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━┓
+┃ n ┃ pairs ┃ wrong pairs ┃ wrong digits ┃ digit accuracy ┃
+┡━━━╇━━━━━━━╇━━━━━━━━━━━━━╇━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━┩
+│ 1 │     1 │           0 │            0 │           100% │
+│ 2 │     4 │           1 │            1 │       87.5000% │
+│ 3 │    16 │           7 │           10 │       79.1667% │
+└───┴───────┴─────────────┴──────────────┴────────────────┘
 shortest failure: a=1, b=1 (length 2, 2 steps); first wrong digit at step 2: expected 01, got 00 \n(LSB first)
 smallest |logit| of a scored digit: 0.5
 """

@@ -182,7 +182,7 @@ def _search(model: TrainedRNN, depth: int):
 def _where(key) -> str:
     if not key[1]:
         return ""
-    return " (last inputs " + " ".join(f"{SYMBOLS[s][0]}{SYMBOLS[s][1]}" for _, s in key[1]) + ")"
+    return " (after inputs " + " ".join(f"{SYMBOLS[s][0]}{SYMBOLS[s][1]}" for _, s in key[1]) + f" from carry {key[1][0][0]})"
 
 
 class _ExactMap:
