@@ -24,6 +24,16 @@ def model(name: str) -> TrainedRNN:
     return load_model(DATA / f"{name}.safetensors")
 
 
+_ORACLE: dict = {}
+
+
+def oracle_for(name: str, task: str, max_len: int):
+    """The oracle's counts for a test model, computed once per run (it runs every pair alone: slow)."""
+    if (name, task, max_len) not in _ORACLE:
+        _ORACLE[name, task, max_len] = oracle_counts(model(name), task, max_len)
+    return _ORACLE[name, task, max_len]
+
+
 def summary(enumeration):
     return [(r.wrong_pairs, r.wrong_digits) for r in enumeration.lengths]
 
@@ -33,15 +43,15 @@ def summary(enumeration):
 ])
 def test_enumerate_counts_match_the_plain_python_oracle(name, task, max_len):
     net = model(name)
-    expected = oracle_counts(net, task, max_len)
+    expected = oracle_for(name, task, max_len)
     got = enumerate_task(net, task, max_len)
     assert summary(got) == [(p, d) for p, d, _ in expected]
 
 
-@pytest.mark.parametrize("name, task, max_len", [("short", "add", 6), ("msb", "add-msb", 4)])
+@pytest.mark.parametrize("name, task, max_len", [("short", "add", 6), ("msb", "add-msb", 4)])  # as above: cached
 def test_enumerate_shortest_failure_is_the_smallest_failing_pair_of_the_shortest_failing_length(name, task, max_len):
     net = model(name)
-    expected = oracle_counts(net, task, max_len)
+    expected = oracle_for(name, task, max_len)
     n = next(i + 1 for i, (pairs, _, _) in enumerate(expected) if pairs)
     failure = enumerate_task(net, task, max_len).shortest_failure
     assert (failure.a, failure.b) == expected[n - 1][2]
