@@ -161,3 +161,11 @@ def test_enumerate_hand_built_states_merge_so_length_20_is_exact_and_quick():
     result = enumerate_task(hand_relu_adder(carry_gain=0.0), "add", 20, strict=True)
     assert result.max_len == 20 and result.requested_len is None
     assert [r.wrong_pairs for r in result.lengths] == [4 ** (n - 1) - 3 ** (n - 1) for n in range(1, 21)]
+
+
+def test_enumerate_exploding_state_reads_as_digit_zero_without_warnings(recwarn):
+    """W_hh = 1e30: the state overflows to inf within two steps; inf - inf logits are NaN, read as digit 0."""
+    net = TrainedRNN(layers=(Layer(W_ih=np.ones((2, 2)), W_hh=np.full((2, 2), 1e30), b_ih=np.ones(2), b_hh=np.zeros(2)),),
+                     W_out=np.array([[1.0, -1.0]]), b_out=np.zeros(1))
+    result = enumerate_task(net, "add", 5)
+    assert result.shortest_failure is not None and not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]

@@ -104,11 +104,13 @@ def trace(model: TrainedRNN, task: str, a: int, b: int, n: int, answer_input=(0.
     digits = [(total >> t) & 1 for t in range(n)]
     if task == "add":
         xs = [((a >> t) & 1, (b >> t) & 1) for t in range(n)]
-        logits = model.forward(xs)
+        with np.errstate(over="ignore", invalid="ignore"):
+            logits = model.forward(xs)
         expected, answer_from = digits, 0
     else:
         xs = [((a >> t) & 1, (b >> t) & 1) for t in reversed(range(n))] + [tuple(answer_input)] * n
-        logits = model.forward(xs)[n:]
+        with np.errstate(over="ignore", invalid="ignore"):
+            logits = model.forward(xs)[n:]
         expected, answer_from = digits[::-1], n
     got = [int(v > 0) for v in logits]
     step = next((answer_from + i + 1 for i, (e, g) in enumerate(zip(expected, got)) if e != g), 0)
@@ -226,6 +228,11 @@ def enumerate_task(
         raise InvalidRequest(f"addition needs 2 inputs (a_t, b_t), the model has {model.inputs}", field="model")
     if not 1 <= max_len <= MAX_LEN:
         raise InvalidRequest(f"must be between 1 and {MAX_LEN}, got {max_len}", field="max_len")
+    with np.errstate(over="ignore", invalid="ignore"):  # a state that overflows is inf or NaN: digit 0, no warning
+        return _enumerate(model, task, max_len, answer_input, max_work, strict, merge, progress)
+
+
+def _enumerate(model, task, max_len, answer_input, max_work, strict, merge, progress) -> Enumeration:
     requested = max_len
     chunk = max(4, _CHUNK_FLOATS // sum(model.hidden))
     tally = None
