@@ -98,6 +98,20 @@ def test_render_enumeration_golden():
     assert console.file.getvalue() == GOLDEN
 
 
+def test_cli_several_models_one_row_each_and_a_bad_file_does_not_stop_the_rest(tmp_path):
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(b"not a model")
+    files = [str(DATA / "good.safetensors"), str(bad), str(DATA / "short.safetensors")]
+    out = io.StringIO()
+    assert main(["rnn", "check", *files, "--max-len", "5", "--json"], out=Console(file=out, width=80)) == 2
+    rows = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert [row["file"].rsplit("/", 1)[-1] for row in rows] == ["good.safetensors", "bad.safetensors", "short.safetensors"]
+    assert "not a model file" in rows[1]["error"] and rows[2]["shortest_failure"]["a"] == 7
+    text = io.StringIO()
+    assert main(["rnn", "check", files[0], files[2], "--max-len", "5"], out=Console(file=text, width=80)) == 1
+    assert "wrong at length 4:" in text.getvalue() and "right up to length 5" in text.getvalue()
+
+
 GOLDEN = """\
 add: n steps, (a_t, b_t) LSB first, digit t of a + b at step t; a, b < 2^(n-1)
 ┏━━━┳━━━━━━━┳━━━━━━━━━━━━━┳━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━┓

@@ -14,7 +14,7 @@ from handnets.trained.check import TrainedCheck
 from handnets.trained.enumerate import Enumeration, Failure
 from handnets.trained.model import TrainedRNN
 
-__all__ = ["render_model", "render_check", "trained_json"]
+__all__ = ["render_model", "render_enumeration", "render_check", "render_many", "trained_json"]
 
 
 def _bits(bits) -> str:
@@ -129,3 +129,25 @@ def trained_json(result: TrainedCheck) -> dict[str, Any]:
         },
         "proof": {"proved": result.proof.proved, "method": result.proof.method, "detail": result.proof.detail},
     }
+
+
+def render_many(results) -> Table:
+    """One row per model file: (name, TrainedCheck or None, error or None)."""
+    table = Table()
+    table.add_column("model", overflow="fold")
+    table.add_column("verdict", ratio=1)
+    table.add_column("worst accuracy", no_wrap=True)
+    table.add_column("proof", no_wrap=True)
+    for shown, result, error in results:
+        if result is None:
+            table.add_row(clean(shown), Text(f"unreadable: {clean(error)}", style="red"), "", "")
+            continue
+        enumeration = result.enumeration
+        failure = enumeration.shortest_failure
+        if failure is None:
+            verdict = Text(f"right up to length {enumeration.max_len}", style="green")
+        else:
+            verdict = Text(f"wrong at length {len(failure.expected)}: a={failure.a}, b={failure.b}", style="red")
+        worst = min(enumeration.lengths, key=lambda r: (r.digit_accuracy, -r.n))
+        table.add_row(clean(shown), verdict, f"{_percent(worst)} (n={worst.n})", "proved" if result.proof.proved else "not proved")
+    return table
