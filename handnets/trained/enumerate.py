@@ -150,6 +150,15 @@ class _Tally:
         if self.progress is not None:
             self.progress(self.done, self.total)
 
+    def score_keys(self, n: int, wrong: np.ndarray, keys: np.ndarray) -> None:
+        bad = wrong > 0
+        count = int(np.count_nonzero(bad))
+        if count:
+            self.score_classes(n, count, int(wrong.sum(dtype=np.int64)), int(keys[bad].min()), 0)
+        self.done += len(wrong)
+        if self.progress is not None:
+            self.progress(self.done, self.total)
+
     def score(self, n: int, wrong: np.ndarray, A: np.ndarray, B: np.ndarray) -> None:
         bad = wrong > 0
         count = int(np.count_nonzero(bad))
@@ -242,10 +251,8 @@ def _enumerate(model, task, max_len, answer_input, max_work, strict, merge, prog
         try:
             tally = _Tally(max_len, progress)
             _walk_lsb_merged(model, max_len, chunk, tally, max_work)
-        except _OutOfWork:
+        except _OutOfWork:  # out of budget, or merging does not pay: walk every prefix within the estimate
             tally = None
-            if work(model, task, max_len) <= max_work:  # cannot happen: merging never adds work beyond the estimate
-                raise
     if tally is None and work(model, task, max_len) > max_work:
         fits = longest_within(model, task, max_work)
         if strict:
@@ -280,20 +287,21 @@ def _enumerate(model, task, max_len, answer_input, max_work, strict, merge, prog
 
 
 def _walk_lsb(model: TrainedRNN, max_len: int, chunk: int, tally: _Tally) -> None:
-    """Prefixes of length t with the digits they got wrong so far; each level scores the inputs of length t + 1."""
+    """Prefixes of length t with their carry and the digits they got wrong so far; each level scores length t + 1.
 
-    def level(state, A, B, wrong, t):
+    Per prefix: its float32 state, a << 32 | b (int64), the carry and the wrong digits (int8: at most 20).
+    """
+
+    def level(state, key, carry, wrong, t):
         # the deepest level (3/4 of all prefixes) only needs its (0, 0) child, which ends the inputs
         symbols = SYMBOLS if t + 2 <= max_len else SYMBOLS[:1]
-        children = list(_children(model, state, symbols))
-        total = A + B
         parts = []
-        for (a, b), (state_next, logit) in zip(symbols, children):
-            S = total + ((a + b) << t)
-            digit_wrong = tally.logits(logit) != ((S >> t) & 1).astype(bool)
-            parts.append((state_next, A | (a << t), B | (b << t), wrong + digit_wrong))
+        for (a, b), (state_next, logit) in zip(symbols, _children(model, state, symbols)):
+            total = carry + np.int8(a + b)
+            digit_wrong = tally.logits(logit) != (total & 1).astype(bool)  # digit t of a + b: parity of a_t + b_t + carry
+            parts.append((state_next, key + (((a << 32) + b) << t), total >> 1, wrong + digit_wrong))
         # the (0, 0) child ends the inputs of length t + 1 (the padding digit)
-        tally.score(t + 1, parts[0][3], parts[0][1], parts[0][2])
+        tally.score_keys(t + 1, parts[0][3], parts[0][1])
         if t + 2 <= max_len:
             expand([_concat([p[i] for p in parts]) for i in range(4)], t + 1)
 
@@ -305,8 +313,7 @@ def _walk_lsb(model: TrainedRNN, max_len: int, chunk: int, tally: _Tally) -> Non
             return
         level(*arrays, t)
 
-    one = np.zeros(1, dtype=np.int64)
-    level(model.initial(1), one, one.copy(), np.zeros(1, dtype=np.int32), 0)
+    level(model.initial(1), np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.int8), np.zeros(1, dtype=np.int8), 0)
 
 
 def _walk_msb(model: TrainedRNN, max_len: int, chunk: int, tally: _Tally, answer: np.ndarray) -> None:
@@ -401,7 +408,7 @@ def _shift(key: np.ndarray, a: int, b: int, t: int) -> np.ndarray:
 
 
 class _OutOfWork(Exception):
-    """The merged walk spent its budget: the caller falls back to a length the estimate says fits."""
+    """The merged walk spent its budget or stopped merging: the caller walks every prefix instead."""
 
 
 def _walk_lsb_merged(model: TrainedRNN, max_len: int, chunk: int, tally: _Tally, max_work: int) -> None:
@@ -438,7 +445,7 @@ def _walk_lsb_merged(model: TrainedRNN, max_len: int, chunk: int, tally: _Tally,
             if merging[0]:
                 merged = _merge(joined)
                 if len(joined.carry) >= 1024 and 2 * len(merged.carry) > len(joined.carry):
-                    merging[0] = False  # a trained network's states rarely coincide: stop paying for the search
+                    raise _OutOfWork  # a trained network's states rarely coincide: the per-prefix walk is faster
                 joined = merged
             expand(joined, t + 1)
 
