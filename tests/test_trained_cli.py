@@ -98,15 +98,29 @@ def test_render_enumeration_golden():
     assert console.file.getvalue() == GOLDEN
 
 
+def test_cli_several_models_one_row_each_and_a_bad_file_does_not_stop_the_rest(tmp_path):
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(b"not a model")
+    files = [str(DATA / "good.safetensors"), str(bad), str(DATA / "short.safetensors")]
+    out = io.StringIO()
+    assert main(["rnn", "check", *files, "--max-len", "5", "--json"], out=Console(file=out, width=80)) == 2
+    rows = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert [row["file"].rsplit("/", 1)[-1] for row in rows] == ["good.safetensors", "bad.safetensors", "short.safetensors"]
+    assert "not a model file" in rows[1]["error"] and rows[2]["shortest_failure"]["a"] == 7
+    text = io.StringIO()
+    assert main(["rnn", "check", files[0], files[2], "--max-len", "5"], out=Console(file=text, width=80)) == 1
+    assert "wrong at length 4:" in text.getvalue() and "right up to length 5" in text.getvalue()
+
+
 GOLDEN = """\
 add: n steps, (a_t, b_t) LSB first, digit t of a + b at step t; a, b < 2^(n-1)
-┏━━━┳━━━━━━━┳━━━━━━━━━━━━━┳━━━━━━━━┳━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━┓
-┃ n ┃ pairs ┃ wrong pairs ┃ digits ┃ wrong digits ┃ digit accuracy ┃
-┡━━━╇━━━━━━━╇━━━━━━━━━━━━━╇━━━━━━━━╇━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━┩
-│ 1 │     1 │           0 │      1 │            0 │           100% │
-│ 2 │     4 │           1 │      8 │            1 │       87.5000% │
-│ 3 │    16 │           7 │     48 │           10 │       79.1667% │
-└───┴───────┴─────────────┴────────┴──────────────┴────────────────┘
+┏━━━┳━━━━━━━┳━━━━━━━━━━━━━┳━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━┓
+┃ n ┃ pairs ┃ wrong pairs ┃ wrong digits ┃ digit accuracy ┃
+┡━━━╇━━━━━━━╇━━━━━━━━━━━━━╇━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━┩
+│ 1 │     1 │           0 │            0 │           100% │
+│ 2 │     4 │           1 │            1 │       87.5000% │
+│ 3 │    16 │           7 │           10 │       79.1667% │
+└───┴───────┴─────────────┴──────────────┴────────────────┘
 shortest failure: a=1, b=1 (length 2, 2 steps); first wrong digit at step 2: expected 01, got 00 \n(LSB first)
 smallest |logit| of a scored digit: 0.5
 """

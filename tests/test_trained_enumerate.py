@@ -24,6 +24,16 @@ def model(name: str) -> TrainedRNN:
     return load_model(DATA / f"{name}.safetensors")
 
 
+_ORACLE: dict = {}
+
+
+def oracle_for(name: str, task: str, max_len: int):
+    """The oracle's counts for a test model, computed once per run (it runs every pair alone: slow)."""
+    if (name, task, max_len) not in _ORACLE:
+        _ORACLE[name, task, max_len] = oracle_counts(model(name), task, max_len)
+    return _ORACLE[name, task, max_len]
+
+
 def summary(enumeration):
     return [(r.wrong_pairs, r.wrong_digits) for r in enumeration.lengths]
 
@@ -33,15 +43,15 @@ def summary(enumeration):
 ])
 def test_enumerate_counts_match_the_plain_python_oracle(name, task, max_len):
     net = model(name)
-    expected = oracle_counts(net, task, max_len)
+    expected = oracle_for(name, task, max_len)
     got = enumerate_task(net, task, max_len)
     assert summary(got) == [(p, d) for p, d, _ in expected]
 
 
-@pytest.mark.parametrize("name, task, max_len", [("short", "add", 6), ("msb", "add-msb", 4)])
+@pytest.mark.parametrize("name, task, max_len", [("short", "add", 6), ("msb", "add-msb", 4)])  # as above: cached
 def test_enumerate_shortest_failure_is_the_smallest_failing_pair_of_the_shortest_failing_length(name, task, max_len):
     net = model(name)
-    expected = oracle_counts(net, task, max_len)
+    expected = oracle_for(name, task, max_len)
     n = next(i + 1 for i, (pairs, _, _) in enumerate(expected) if pairs)
     failure = enumerate_task(net, task, max_len).shortest_failure
     assert (failure.a, failure.b) == expected[n - 1][2]
@@ -144,3 +154,18 @@ def test_enumerate_merged_classes_count_exactly_what_every_prefix_counts(name):
 def test_enumerate_merging_never_changes_counts_on_random_nets(net):
     merged, plain = enumerate_task(net, "add", 7), enumerate_task(net, "add", 7, merge=False)
     assert merged.lengths == plain.lengths and merged.shortest_failure == plain.shortest_failure
+
+
+def test_enumerate_hand_built_states_merge_so_length_20_is_exact_and_quick():
+    """4**19 pairs at length 20: only merging (a handful of states) makes this feasible; counts by number theory."""
+    result = enumerate_task(hand_relu_adder(carry_gain=0.0), "add", 20, strict=True)
+    assert result.max_len == 20 and result.requested_len is None
+    assert [r.wrong_pairs for r in result.lengths] == [4 ** (n - 1) - 3 ** (n - 1) for n in range(1, 21)]
+
+
+def test_enumerate_exploding_state_reads_as_digit_zero_without_warnings(recwarn):
+    """W_hh = 1e30: the state overflows to inf within two steps; inf - inf logits are NaN, read as digit 0."""
+    net = TrainedRNN(layers=(Layer(W_ih=np.ones((2, 2)), W_hh=np.full((2, 2), 1e30), b_ih=np.ones(2), b_hh=np.zeros(2)),),
+                     W_out=np.array([[1.0, -1.0]]), b_out=np.zeros(1))
+    result = enumerate_task(net, "add", 5)
+    assert result.shortest_failure is not None and not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]

@@ -14,7 +14,7 @@ from handnets.trained.check import TrainedCheck
 from handnets.trained.enumerate import Enumeration, Failure
 from handnets.trained.model import TrainedRNN
 
-__all__ = ["render_model", "render_check", "trained_json"]
+__all__ = ["render_model", "render_enumeration", "render_check", "render_many", "trained_json"]
 
 
 def _bits(bits) -> str:
@@ -57,14 +57,14 @@ def _failure_text(failure: Failure, task: str) -> str:
 
 def render_enumeration(enumeration: Enumeration, answer_input=(0.0, 0.0)) -> Group:
     table = Table()
-    for name in ("n", "pairs", "wrong pairs", "digits", "wrong digits", "digit accuracy"):
-        table.add_column(name, justify="right")
-    for r in enumeration.lengths:
-        table.add_row(str(r.n), f"{r.pairs:,}", f"{r.wrong_pairs:,}", f"{r.digits:,}", f"{r.wrong_digits:,}", _percent(r),
+    for name in ("n", "pairs", "wrong pairs", "wrong digits", "digit accuracy"):
+        table.add_column(name, justify="right", no_wrap=True)
+    for r in enumeration.lengths:  # digits = n * pairs
+        table.add_row(str(r.n), f"{r.pairs:,}", f"{r.wrong_pairs:,}", f"{r.wrong_digits:,}", _percent(r),
                       style="red" if r.wrong_pairs else None)
     lines = Text()
     if enumeration.shortest_failure is None:
-        lines.append(f"Every valid pair of lengths 1..{enumeration.max_len} is right.", style="bold green")
+        lines.append(f"Every valid pair of lengths 1..{enumeration.max_len} is right (n digits per pair).", style="bold green")
     else:
         lines.append(_failure_text(enumeration.shortest_failure, enumeration.task), style="bold red")
     lines.append(f"\nsmallest |logit| of a scored digit: {enumeration.smallest_logit:.4g}")
@@ -84,9 +84,7 @@ def render_check(result: TrainedCheck) -> Group:
         proof_text.append("Proved for every length.\n", style="bold green")
         proof_text.append(proof.detail)
         for region in proof.regions[:12]:
-            history = " ".join(f"{a}{b}" for a, b in (_symbol(s) for _, s in region.history)) or "-"
-            widest = max(h - l for l, h in zip(region.lo, region.hi))
-            proof_text.append(f"\n  carry {region.carry}, last inputs {history:>8}: box of widest side {widest:.3g}")
+            proof_text.append(f"\n  carry {region.carry}, {_history(region.history)}: {_box(region)}")
         if len(proof.regions) > 12:
             proof_text.append(f"\n  ... {len(proof.regions) - 12} more regions")
     else:
@@ -99,8 +97,18 @@ def render_check(result: TrainedCheck) -> Group:
     )
 
 
-def _symbol(index: int) -> tuple[int, int]:
-    return index & 1, index >> 1
+def _history(history) -> str:
+    if not history:
+        return "h_0 (no input yet)"
+    inputs = " ".join(f"{index & 1}{index >> 1}" for _, index in history)
+    return f"after {inputs} from carry {history[0][0]}"
+
+
+def _box(region) -> str:
+    if region.lo == region.hi:
+        return "the point (" + ", ".join(f"{v:g}" for v in region.lo) + ")"
+    widest = max(h - l for l, h in zip(region.lo, region.hi))
+    return f"a box of widest side {widest:.3g}"
 
 
 def trained_json(result: TrainedCheck) -> dict[str, Any]:
@@ -121,3 +129,25 @@ def trained_json(result: TrainedCheck) -> dict[str, Any]:
         },
         "proof": {"proved": result.proof.proved, "method": result.proof.method, "detail": result.proof.detail},
     }
+
+
+def render_many(results) -> Table:
+    """One row per model file: (name, TrainedCheck or None, error or None)."""
+    table = Table()
+    table.add_column("model", overflow="fold")
+    table.add_column("verdict", ratio=1)
+    table.add_column("worst accuracy", no_wrap=True)
+    table.add_column("proof", no_wrap=True)
+    for shown, result, error in results:
+        if result is None:
+            table.add_row(clean(shown), Text(f"unreadable: {clean(error)}", style="red"), "", "")
+            continue
+        enumeration = result.enumeration
+        failure = enumeration.shortest_failure
+        if failure is None:
+            verdict = Text(f"right up to length {enumeration.max_len}", style="green")
+        else:
+            verdict = Text(f"wrong at length {len(failure.expected)}: a={failure.a}, b={failure.b}", style="red")
+        worst = min(enumeration.lengths, key=lambda r: (r.digit_accuracy, -r.n))
+        table.add_row(clean(shown), verdict, f"{_percent(worst)} (n={worst.n})", "proved" if result.proof.proved else "not proved")
+    return table

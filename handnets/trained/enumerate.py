@@ -104,11 +104,13 @@ def trace(model: TrainedRNN, task: str, a: int, b: int, n: int, answer_input=(0.
     digits = [(total >> t) & 1 for t in range(n)]
     if task == "add":
         xs = [((a >> t) & 1, (b >> t) & 1) for t in range(n)]
-        logits = model.forward(xs)
+        with np.errstate(over="ignore", invalid="ignore"):
+            logits = model.forward(xs)
         expected, answer_from = digits, 0
     else:
         xs = [((a >> t) & 1, (b >> t) & 1) for t in reversed(range(n))] + [tuple(answer_input)] * n
-        logits = model.forward(xs)[n:]
+        with np.errstate(over="ignore", invalid="ignore"):
+            logits = model.forward(xs)[n:]
         expected, answer_from = digits[::-1], n
     got = [int(v > 0) for v in logits]
     step = next((answer_from + i + 1 for i, (e, g) in enumerate(zip(expected, got)) if e != g), 0)
@@ -148,6 +150,15 @@ class _Tally:
         if self.progress is not None:
             self.progress(self.done, self.total)
 
+    def score_keys(self, n: int, wrong: np.ndarray, keys: np.ndarray) -> None:
+        bad = wrong > 0
+        count = int(np.count_nonzero(bad))
+        if count:
+            self.score_classes(n, count, int(wrong.sum(dtype=np.int64)), int(keys[bad].min()), 0)
+        self.done += len(wrong)
+        if self.progress is not None:
+            self.progress(self.done, self.total)
+
     def score(self, n: int, wrong: np.ndarray, A: np.ndarray, B: np.ndarray) -> None:
         bad = wrong > 0
         count = int(np.count_nonzero(bad))
@@ -164,12 +175,12 @@ class _Tally:
             self.progress(self.done, self.total)
 
 
-def _children(model: TrainedRNN, state: tuple[np.ndarray, ...]):
-    """The state after each of the four symbols, and its logits: the layer-0 recurrent product shared."""
+def _children(model: TrainedRNN, state: tuple[np.ndarray, ...], symbols=SYMBOLS):
+    """The state after each symbol, and its logits: the layer-0 recurrent product shared by the children."""
     layer = model.layers[0]
     shared = state[0] @ layer.W_hh.T
     shared += layer.b_hh
-    for a, b in SYMBOLS:
+    for a, b in symbols:
         x = np.array([[a, b]], dtype=np.float32)
         inp = shared + (x @ layer.W_ih.T + layer.b_ih)
         if model.nonlinearity == "relu":
@@ -209,8 +220,9 @@ def enumerate_task(
     """Every valid pair of every length 1..max_len, run in float32, counted exactly.
 
     For ``add``, prefixes that reach the same float32 state with the same carry are merged (their
-    futures are the same computation), keeping exact counts per class; ``merge=False`` walks every
-    prefix, the independent cross-check.
+    futures are the same computation), keeping exact counts per class, as long as merging halves the
+    levels (hand-built networks: a handful of states at any length); once a wide level does not halve,
+    the walk stops looking (trained networks). ``merge=False`` walks every prefix, the cross-check.
 
     Above ``max_work`` the enumeration stops at the longest length within it (``requested_len`` says
     so), or with ``strict`` raises ``InvalidRequest`` naming that length.
@@ -225,8 +237,23 @@ def enumerate_task(
         raise InvalidRequest(f"addition needs 2 inputs (a_t, b_t), the model has {model.inputs}", field="model")
     if not 1 <= max_len <= MAX_LEN:
         raise InvalidRequest(f"must be between 1 and {MAX_LEN}, got {max_len}", field="max_len")
+    with np.errstate(over="ignore", invalid="ignore"):  # a state that overflows is inf or NaN: digit 0, no warning
+        return _enumerate(model, task, max_len, answer_input, max_work, strict, merge, progress)
+
+
+def _enumerate(model, task, max_len, answer_input, max_work, strict, merge, progress) -> Enumeration:
     requested = max_len
-    if work(model, task, max_len) > max_work:
+    chunk = max(4, _CHUNK_FLOATS // sum(model.hidden))
+    tally = None
+    if task == "add" and merge:
+        # merged classes can make long lengths cheap (a hand-built adder has a handful of states):
+        # try the length asked for with the work actually spent counted, and fall back if it runs out
+        try:
+            tally = _Tally(max_len, progress)
+            _walk_lsb_merged(model, max_len, chunk, tally, max_work)
+        except _OutOfWork:  # out of budget, or merging does not pay: walk every prefix within the estimate
+            tally = None
+    if tally is None and work(model, task, max_len) > max_work:
         fits = longest_within(model, task, max_work)
         if strict:
             raise InvalidRequest(
@@ -236,14 +263,12 @@ def enumerate_task(
                 field="max_len",
             )
         max_len = fits
-    chunk = max(4, _CHUNK_FLOATS // sum(model.hidden))
-    tally = _Tally(max_len, progress)
-    if task == "add" and merge:
-        _walk_lsb_merged(model, max_len, chunk, tally)
-    elif task == "add":
-        _walk_lsb(model, max_len, chunk, tally)
-    else:
-        _walk_msb(model, max_len, chunk, tally, np.asarray(answer_input, dtype=np.float32).reshape(1, 2))
+    if tally is None:
+        tally = _Tally(max_len, progress)
+        if task == "add":
+            _walk_lsb(model, max_len, chunk, tally)
+        else:
+            _walk_msb(model, max_len, chunk, tally, np.asarray(answer_input, dtype=np.float32).reshape(1, 2))
     lengths = tuple(
         LengthResult(n=n, pairs=4 ** (n - 1), wrong_pairs=tally.wrong_pairs[n], digits=n * 4 ** (n - 1),
                      wrong_digits=tally.wrong_digits[n])
@@ -262,18 +287,21 @@ def enumerate_task(
 
 
 def _walk_lsb(model: TrainedRNN, max_len: int, chunk: int, tally: _Tally) -> None:
-    """Prefixes of length t with the digits they got wrong so far; each level scores the inputs of length t + 1."""
+    """Prefixes of length t with their carry and the digits they got wrong so far; each level scores length t + 1.
 
-    def level(state, A, B, wrong, t):
-        children = list(_children(model, state))
-        total = A + B
+    Per prefix: its float32 state, a << 32 | b (int64), the carry and the wrong digits (int8: at most 20).
+    """
+
+    def level(state, key, carry, wrong, t):
+        # the deepest level (3/4 of all prefixes) only needs its (0, 0) child, which ends the inputs
+        symbols = SYMBOLS if t + 2 <= max_len else SYMBOLS[:1]
         parts = []
-        for (a, b), (state_next, logit) in zip(SYMBOLS, children):
-            S = total + ((a + b) << t)
-            digit_wrong = tally.logits(logit) != ((S >> t) & 1).astype(bool)
-            parts.append((state_next, A | (a << t), B | (b << t), wrong + digit_wrong))
+        for (a, b), (state_next, logit) in zip(symbols, _children(model, state, symbols)):
+            total = carry + np.int8(a + b)
+            digit_wrong = tally.logits(logit) != (total & 1).astype(bool)  # digit t of a + b: parity of a_t + b_t + carry
+            parts.append((state_next, key + (((a << 32) + b) << t), total >> 1, wrong + digit_wrong))
         # the (0, 0) child ends the inputs of length t + 1 (the padding digit)
-        tally.score(t + 1, parts[0][3], parts[0][1], parts[0][2])
+        tally.score_keys(t + 1, parts[0][3], parts[0][1])
         if t + 2 <= max_len:
             expand([_concat([p[i] for p in parts]) for i in range(4)], t + 1)
 
@@ -285,8 +313,7 @@ def _walk_lsb(model: TrainedRNN, max_len: int, chunk: int, tally: _Tally) -> Non
             return
         level(*arrays, t)
 
-    one = np.zeros(1, dtype=np.int64)
-    level(model.initial(1), one, one.copy(), np.zeros(1, dtype=np.int32), 0)
+    level(model.initial(1), np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.int8), np.zeros(1, dtype=np.int8), 0)
 
 
 def _walk_msb(model: TrainedRNN, max_len: int, chunk: int, tally: _Tally, answer: np.ndarray) -> None:
@@ -380,12 +407,22 @@ def _shift(key: np.ndarray, a: int, b: int, t: int) -> np.ndarray:
     return np.where(key == _NONE, key, key + ((a << t) << 32) + (b << t))
 
 
-def _walk_lsb_merged(model: TrainedRNN, max_len: int, chunk: int, tally: _Tally) -> None:
+class _OutOfWork(Exception):
+    """The merged walk spent its budget or stopped merging: the caller walks every prefix instead."""
+
+
+def _walk_lsb_merged(model: TrainedRNN, max_len: int, chunk: int, tally: _Tally, max_work: int) -> None:
     """The prefix walk over classes of prefixes: the digit expected at a step depends only on carry and input."""
+    per_class = 4 * _macs_per_step(model)
+    spent = [0]
 
     def level(classes: _Classes, t: int) -> None:
+        spent[0] += per_class * len(classes.carry)
+        if spent[0] > max_work:
+            raise _OutOfWork
         children = []
-        for (a, b), (state_next, logit) in zip(SYMBOLS, _children(model, classes.state)):
+        symbols = SYMBOLS if t + 2 <= max_len else SYMBOLS[:1]  # the deepest level: the ending (0, 0) child only
+        for (a, b), (state_next, logit) in zip(symbols, _children(model, classes.state, symbols)):
             total = a + b + classes.carry
             digit_wrong = tally.logits(logit) != (total & 1).astype(bool)
             shifted_ok, shifted_bad = _shift(classes.key_ok, a, b, t), _shift(classes.key_bad, a, b, t)
@@ -404,8 +441,13 @@ def _walk_lsb_merged(model: TrainedRNN, max_len: int, chunk: int, tally: _Tally)
             t + 1, int((end.total - end.ok).sum()), int(end.wrong.sum()), int(bad.min()) if bad.size else None, int(end.total.sum())
         )
         if t + 2 <= max_len:
-            merged = _merge(_Classes(*(_concat([c.fields()[i] for c in children]) for i in range(7))))
-            expand(merged, t + 1)
+            joined = _Classes(*(_concat([c.fields()[i] for c in children]) for i in range(7)))
+            if merging[0]:
+                merged = _merge(joined)
+                if len(joined.carry) >= 1024 and 2 * len(merged.carry) > len(joined.carry):
+                    raise _OutOfWork  # a trained network's states rarely coincide: the per-prefix walk is faster
+                joined = merged
+            expand(joined, t + 1)
 
     def expand(classes: _Classes, t: int) -> None:
         count = len(classes.carry)
@@ -417,6 +459,7 @@ def _walk_lsb_merged(model: TrainedRNN, max_len: int, chunk: int, tally: _Tally)
             return
         level(classes, t)
 
+    merging = [True]
     one = np.ones(1, dtype=np.int64)
     level(_Classes(model.initial(1), np.zeros(1, dtype=np.int8), one, one.copy(), np.zeros(1, dtype=np.int64),
                    np.zeros(1, dtype=np.int64), np.full(1, _NONE, dtype=np.int64)), 0)

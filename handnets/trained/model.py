@@ -106,7 +106,7 @@ class TrainedRNN:
         return tuple(new), self.logits(inp)
 
     def logits(self, h_last: np.ndarray) -> np.ndarray:
-        return (h_last @ self.W_out.T + self.b_out)[:, 0]
+        return h_last @ self.W_out[0] + self.b_out[0]  # a matrix-vector product: one output unit
 
     def forward(self, xs) -> np.ndarray:
         """The logits of one input sequence ``xs`` (steps x inputs)."""

@@ -46,6 +46,7 @@ MAX_PROOF_UNITS = 256  # the exact check costs about 36 * units**2 rational oper
 _DEPTHS = (0, 1, 2, 3)  # partitions tried in turn: by carry, then by carry and the last 1, 2, 3 inputs
 _SEED_LEN = 6  # states reached by every word of up to this many steps seed the boxes
 _ROUNDS = 120
+_EXACT_BUDGET = 4_000_000  # rational multiply-adds the exact check may spend: about ten seconds
 _BLOW_UP = 1e6
 _U = Fraction(1, 2**24)
 _TINY = Fraction(1, 2**126)
@@ -182,7 +183,7 @@ def _search(model: TrainedRNN, depth: int):
 def _where(key) -> str:
     if not key[1]:
         return ""
-    return " (last inputs " + " ".join(f"{SYMBOLS[s][0]}{SYMBOLS[s][1]}" for _, s in key[1]) + ")"
+    return " (after inputs " + " ".join(f"{SYMBOLS[s][0]}{SYMBOLS[s][1]}" for _, s in key[1]) + f" from carry {key[1][0][0]})"
 
 
 class _ExactMap:
@@ -324,6 +325,11 @@ def prove_adder(model: TrainedRNN) -> Proof:
             boxes, outcome = _search(model, depth)
             if boxes is None:
                 reasons.append(f"{name}: {outcome}")
+                continue
+            exact_work = len(boxes) * 4 * sum(model.hidden) * (sum(model.hidden) + 3)
+            if exact_work > _EXACT_BUDGET:
+                reasons.append(f"{name}: closed in float64 after {outcome} round(s), but {len(boxes)} regions of "
+                               f"{sum(model.hidden)} units are too many to check exactly here")
                 continue
             margin, reason = _check(model, boxes, depth)
             if reason is not None:
