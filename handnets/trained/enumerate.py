@@ -194,6 +194,27 @@ def _children(model: TrainedRNN, state: tuple[np.ndarray, ...], symbols=SYMBOLS)
         yield tuple(new), model.logits(inp)
 
 
+def _stacked_children(model: TrainedRNN, state: tuple[np.ndarray, ...], symbols=SYMBOLS):
+    """All children of a level at once: each layer's new state as one (len(symbols) * N, H) array, symbol-major
+    (the order ``_concat`` of ``_children`` gives), and the logits as (len(symbols), N). The same float32 sums as
+    ``TrainedRNN.step``, without a Python loop over the symbols or a copy to join them."""
+    layer = model.layers[0]
+    shared = state[0] @ layer.W_hh.T
+    shared += layer.b_hh
+    inputs = np.stack([np.array([[a, b]], dtype=np.float32) @ layer.W_ih.T + layer.b_ih for a, b in symbols])
+    inp = shared[None, :, :] + inputs  # (symbols, N, H)
+    if model.nonlinearity == "relu":
+        np.maximum(inp, np.float32(0), out=inp)
+    else:
+        inp = model.act(inp)
+    count = len(symbols) * len(shared)
+    new = [inp.reshape(count, -1)]
+    for deeper, h in zip(model.layers[1:], state[1:]):
+        recurrent = np.tile(h @ deeper.W_hh.T + deeper.b_hh, (len(symbols), 1))
+        new.append(model.act(recurrent + (new[-1] @ deeper.W_ih.T + deeper.b_ih)))
+    return tuple(new), model.logits(new[-1]).reshape(len(symbols), -1)
+
+
 def _split(arrays, half):
     return [a[:half] if isinstance(a, np.ndarray) else tuple(x[:half] for x in a) for a in arrays], \
            [a[half:] if isinstance(a, np.ndarray) else tuple(x[half:] for x in a) for a in arrays]
@@ -295,15 +316,15 @@ def _walk_lsb(model: TrainedRNN, max_len: int, chunk: int, tally: _Tally) -> Non
     def level(state, key, carry, wrong, t):
         # the deepest level (3/4 of all prefixes) only needs its (0, 0) child, which ends the inputs
         symbols = SYMBOLS if t + 2 <= max_len else SYMBOLS[:1]
-        parts = []
-        for (a, b), (state_next, logit) in zip(symbols, _children(model, state, symbols)):
-            total = carry + np.int8(a + b)
-            digit_wrong = tally.logits(logit) != (total & 1).astype(bool)  # digit t of a + b: parity of a_t + b_t + carry
-            parts.append((state_next, key + (((a << 32) + b) << t), total >> 1, wrong + digit_wrong))
+        state_next, logit = _stacked_children(model, state, symbols)
+        total = carry[None, :] + np.array([a + b for a, b in symbols], dtype=np.int8)[:, None]
+        digit_wrong = tally.logits(logit) != (total & 1).astype(bool)  # digit t of a + b: parity of a_t + b_t + carry
+        keys = key[None, :] + np.array([((a << 32) + b) << t for a, b in symbols], dtype=np.int64)[:, None]
+        wrong_next = wrong[None, :] + digit_wrong
         # the (0, 0) child ends the inputs of length t + 1 (the padding digit)
-        tally.score_keys(t + 1, parts[0][3], parts[0][1])
+        tally.score_keys(t + 1, wrong_next[0], keys[0])
         if t + 2 <= max_len:
-            expand([_concat([p[i] for p in parts]) for i in range(4)], t + 1)
+            expand([state_next, keys.reshape(-1), (total >> 1).reshape(-1), wrong_next.reshape(-1)], t + 1)
 
     def expand(arrays, t):
         if len(arrays[1]) > chunk and len(arrays[1]) > 1:
@@ -332,8 +353,9 @@ def _walk_msb(model: TrainedRNN, max_len: int, chunk: int, tally: _Tally, answer
     def level(state, A, B, j):
         answer_phase(state, A, B, j)
         if j + 2 <= max_len:
-            parts = [(state_next, 2 * A + a, 2 * B + b) for (a, b), (state_next, _) in zip(SYMBOLS, _children(model, state))]
-            expand([_concat([p[i] for p in parts]) for i in range(3)], j + 1)
+            state_next, _ = _stacked_children(model, state)
+            a_bits, b_bits = (np.array(bits, dtype=np.int64)[:, None] for bits in zip(*SYMBOLS))
+            expand([state_next, (2 * A[None, :] + a_bits).reshape(-1), (2 * B[None, :] + b_bits).reshape(-1)], j + 1)
 
     def expand(arrays, j):
         if len(arrays[1]) > chunk and len(arrays[1]) > 1:
