@@ -135,6 +135,6 @@ def test_lint_cli_unreadable_sheet_exits_2(public_file, tmp_path, capsys):
 
 
 def test_lint_template_header_mentions_lint():
-    from handnets.render.grading import format_template
+    from handnets.render.template import format_template
 
     assert "handnets lint --key" in format_template(KEY).split("[answers]")[0]

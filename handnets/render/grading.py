@@ -12,8 +12,6 @@ neither in the score nor in the maximum.
 
 from __future__ import annotations
 
-import json
-import re
 from fractions import Fraction
 from typing import Any
 
@@ -25,10 +23,9 @@ from handnets import notation
 from handnets.exact import format_fraction
 from handnets.grading.analytics import Setting, counted_score
 from handnets.grading.grade import Report, Verdict
-from handnets.grading.key import Key, Question
-from handnets.render.text import clean, json_safe
+from handnets.render.text import clean
 
-__all__ = ["render_report", "render_verdict", "report_json", "verdict_json", "format_score", "format_template", "json_number",
+__all__ = ["render_report", "render_verdict", "report_json", "verdict_json", "format_score", "json_number",
            "render_key_check", "disposition", "read_as_pretty", "read_as_latex", "IfItFits"]
 
 _STYLES = {
@@ -231,17 +228,6 @@ def report_json(report: Report, setting: Setting | str = Setting.FINAL) -> dict[
     }
 
 
-_EXAMPLES = {
-    "integer": '{id} = 0          # a whole number; arithmetic such as "4*(16*32 + 32*32 + 32)" is read too',
-    "number": '{id} = 0.0        # a number; "1/3" and "sqrt(2)" are read too',
-    "expression": '{id} = ""         # e.g. "hbar_t*o_t*(1 - tanh(c_t)**2)" or LaTeX \'\\overline{{h^{{(t)}}}} \\tanh(c^{{(t)}})\'',
-    "matrix": "{id} = [[0, 0], [0, 0]]",
-    "shape": "{id} = [0, 0, 0]   # or \"28x28x8\"",
-    "big_o": '{id} = ""         # e.g. "O(d*k*H*W)"',
-    "choice": '{id} = ""         # one of: {choices}',
-    "text": '{id} = "..."      # free text, read by a person',
-}
-
 _VOCABULARY_NOTE = """\
 # Expressions: write them as in Python/sympy (o_t*tanh(c_t), x**2 or x^2, implicit products such as 2x or
 # o_t tanh(c_t)) or in LaTeX (\\overline{c^{(t)}}, c_{t-1}, \\sigma(z), \\odot, \\cdot, \\frac{a}{b}).
@@ -256,46 +242,6 @@ _VOCABULARY_NOTE = """\
 def _comment(text: str) -> str:
     """TOML comment lines: every line of ``text`` (a title or prompt with newlines too), control characters shown."""
     return "\n".join("# " + line if line else "#" for line in clean(text, lines=True).replace("\t", " ").split("\n"))
-
-
-def _toml_key(name: str) -> str:
-    """A key as TOML writes it: bare when it can be, else quoted (``"lstm.cbar_t"``)."""
-    if re.fullmatch(r"[A-Za-z0-9_-]+", name):
-        return name
-    return json.dumps(json_safe(name))  # a JSON string of scalar values is a valid TOML basic string
-
-
-def format_template(key: Key) -> str:
-    """A blank answer sheet for ``key``: every prompt as a comment, an example of accepted syntax per type."""
-    lines = [_comment(f"Answer sheet for: {key.title}"), "",
-             "# Before you submit, see how every answer will be read (nothing is graded, nothing is given away):",
-             "#   handnets lint --key public.toml THIS_FILE.toml     (public.toml: from your course, or handnets key public)",
-             "", '# student = "your id"   # optional: defaults to the file name', "", _VOCABULARY_NOTE, "[answers]"]
-    adder: Question | None = None
-    for question in key.questions:
-        if question.type == "adder":
-            adder = question
-            continue
-        lines.append("")
-        lines.append(_comment(f"{question.prompt} ({format_score(question.points)} points)"))
-        if question.vocabulary:
-            lines.append(_comment(f"names you may use: {', '.join(question.vocabulary)}"))
-        example = _EXAMPLES[question.type].format(id=json.dumps(json_safe(question.id)), choices=", ".join(question.options.choices))
-        lines.append(_comment(example))
-    if adder is not None:
-        lines += [
-            "",
-            _comment(f"{adder.prompt} ({format_score(adder.points)} points)"),
-            "# (uncomment the table and fill it in; numbers may be ints, decimals or \"p/q\" strings)",
-            f"# [answers.{_toml_key(adder.id)}]",
-            '# threshold = "ge"            # optional: "ge" (step(0) = 1) or "gt" (step(0) = 0)',
-            "# W_xh = [[0, 0], [0, 0], [0, 0]]",
-            "# W_hh = [[0, 0, 0], [0, 0, 0], [0, 0, 0]]",
-            "# b_h  = [0, 0, 0]",
-            "# W_hy = [[0, 0, 0]]",
-            "# b_y  = 0",
-        ]
-    return "\n".join(lines) + "\n"
 
 
 def render_key_check(result) -> Group:
