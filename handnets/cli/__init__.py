@@ -29,7 +29,13 @@ EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
 
 class _Parser(argparse.ArgumentParser):
-    """argparse, but usage errors become HandnetsError-style exit 2 with one line on stderr."""
+    """argparse, but usage errors become HandnetsError-style exit 2 with one line on stderr, and a command's
+    description (its module docstring) shown without the docstring's reStructuredText quotes."""
+
+    def __init__(self, *args, **kwargs):
+        if isinstance(kwargs.get("description"), str):
+            kwargs["description"] = kwargs["description"].replace("``", "")
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str):  # type: ignore[override]
         self.print_usage(sys.stderr)

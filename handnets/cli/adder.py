@@ -32,7 +32,9 @@ _PROGRESS_FROM = 4**11  # pairs; below this the enumeration takes well under a s
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("adder", help=HELP["adder"], description=__doc__)
+    parser = subparsers.add_parser("adder", help=HELP["adder"],
+                                   description="The hard-threshold adder verifier: handnets adder is handnets threshold "
+                                               "... --task add.")
     commands = parser.add_subparsers(dest="adder_command", metavar="ACTION", parser_class=type(parser))
     commands.required = True
 

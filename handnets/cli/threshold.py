@@ -27,8 +27,9 @@ _TASK_HELP = "add, subtract, compare, parity, times3, or a task TOML file (defau
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("threshold", help=HELP["threshold"], description=__doc__,
-                                   formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = subparsers.add_parser("threshold", help=HELP["threshold"],
+                                   description="Threshold RNNs for any sequence task. TASK is a built-in name (add, "
+                                               "subtract, compare, parity, times3) or a task TOML file.")
     commands = parser.add_subparsers(dest="threshold_command", metavar="ACTION", parser_class=type(parser))
     commands.required = True
 
