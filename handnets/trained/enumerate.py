@@ -215,6 +215,31 @@ def _stacked_children(model: TrainedRNN, state: tuple[np.ndarray, ...], symbols=
     return tuple(new), model.logits(new[-1]).reshape(len(symbols), -1)
 
 
+def _columns_children(model: TrainedRNN, state: tuple[np.ndarray, ...], symbols=SYMBOLS):
+    """``_stacked_children`` with each layer's state held as columns, (H, N): the elementwise work then runs
+    along rows of N prefixes rather than rows of H units, which numpy does about 1.4x faster. Children are
+    symbol-major along the columns; the logits come back as (len(symbols), N)."""
+    layer = model.layers[0]
+    width, count = state[0].shape[1], len(symbols)
+    shared = layer.W_hh @ state[0]
+    shared += layer.b_hh[:, None]
+    out = np.empty((layer.hidden, count, width), dtype=np.float32)
+    for s, (a, b) in enumerate(symbols):
+        column = (np.array([[a, b]], dtype=np.float32) @ layer.W_ih.T + layer.b_ih).reshape(-1, 1)
+        np.add(shared, column, out=out[:, s, :])
+    inp = out.reshape(layer.hidden, count * width)
+    if model.nonlinearity == "relu":
+        np.maximum(inp, np.float32(0), out=inp)
+    else:
+        inp = model.act(inp)
+    new = [inp]
+    for deeper, h in zip(model.layers[1:], state[1:]):
+        recurrent = np.tile(deeper.W_hh @ h + deeper.b_hh[:, None], (1, count))
+        new.append(model.act(recurrent + (deeper.W_ih @ new[-1] + deeper.b_ih[:, None])))
+    logits = model.W_out[0] @ new[-1] + model.b_out[0]
+    return tuple(new), logits.reshape(count, width)
+
+
 def _split(arrays, half):
     return [a[:half] if isinstance(a, np.ndarray) else tuple(x[:half] for x in a) for a in arrays], \
            [a[half:] if isinstance(a, np.ndarray) else tuple(x[half:] for x in a) for a in arrays]
@@ -316,7 +341,7 @@ def _walk_lsb(model: TrainedRNN, max_len: int, chunk: int, tally: _Tally) -> Non
     def level(state, key, carry, wrong, t):
         # the deepest level (3/4 of all prefixes) only needs its (0, 0) child, which ends the inputs
         symbols = SYMBOLS if t + 2 <= max_len else SYMBOLS[:1]
-        state_next, logit = _stacked_children(model, state, symbols)
+        state_next, logit = _columns_children(model, state, symbols)
         total = carry[None, :] + np.array([a + b for a, b in symbols], dtype=np.int8)[:, None]
         digit_wrong = tally.logits(logit) != (total & 1).astype(bool)  # digit t of a + b: parity of a_t + b_t + carry
         keys = key[None, :] + np.array([((a << 32) + b) << t for a, b in symbols], dtype=np.int64)[:, None]
@@ -327,14 +352,16 @@ def _walk_lsb(model: TrainedRNN, max_len: int, chunk: int, tally: _Tally) -> Non
             expand([state_next, keys.reshape(-1), (total >> 1).reshape(-1), wrong_next.reshape(-1)], t + 1)
 
     def expand(arrays, t):
-        if len(arrays[1]) > chunk and len(arrays[1]) > 1:
-            left, right = _split(arrays, len(arrays[1]) // 2)
-            expand(left, t)
-            expand(right, t)
+        state, rest = arrays[0], arrays[1:]
+        if len(rest[0]) > chunk and len(rest[0]) > 1:
+            half = len(rest[0]) // 2
+            expand([tuple(h[:, :half] for h in state), *(a[:half] for a in rest)], t)
+            expand([tuple(h[:, half:] for h in state), *(a[half:] for a in rest)], t)
             return
         level(*arrays, t)
 
-    level(model.initial(1), np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.int8), np.zeros(1, dtype=np.int8), 0)
+    columns = tuple(np.ascontiguousarray(h.T) for h in model.initial(1))  # each layer's state as (H, N)
+    level(columns, np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.int8), np.zeros(1, dtype=np.int8), 0)
 
 
 def _walk_msb(model: TrainedRNN, max_len: int, chunk: int, tally: _Tally, answer: np.ndarray) -> None:
