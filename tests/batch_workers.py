@@ -15,7 +15,7 @@ from handnets.grading import batch, grade
 def misbehaving_worker(conn, key_source, limits):
     original = grade.judge_answer
 
-    def judge_answer(question, submitted, source="answer", memo=None):
+    def judge_answer(question, submitted, source="answer", memo=None, folder=None):
         if submitted == "HANG":  # stuck where no signal reaches: only the parent's hard limit ends it
             signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
             time.sleep(600)

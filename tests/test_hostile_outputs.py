@@ -394,7 +394,7 @@ def misbehaving(monkeypatch):
     """Answers that hang where no signal reaches, exhaust memory or kill the process: a forked worker inherits it."""
     original = grade.judge_answer
 
-    def judge_answer(question, submitted, source="answer", memo=None):
+    def judge_answer(question, submitted, source="answer", memo=None, folder=None):
         if submitted == "HANG":
             signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
             time.sleep(600)

@@ -99,3 +99,18 @@ def test_grading_key_options_are_checked():
 def test_grading_a_non_string_answer_is_invalid():
     verdict = judge_answer(key().questions[0], 42)
     assert verdict.verdict == "invalid" and "path of a model file" in verdict.feedback
+
+
+def test_grading_finds_the_model_next_to_a_sheet_whose_path_prints_otherwise(tmp_path):
+    # the sheet's shown name escapes control characters; the model is looked up in its real folder
+    sheet = sheet_with(tmp_path, "good", folder="al\x1bice: answers.x")
+    assert load_sheet(sheet).source != str(sheet)
+    verdict = grade(key(), sheet)
+    assert (verdict.verdict, verdict.score) == ("correct", 4), verdict.feedback
+
+
+def test_grading_a_model_path_without_a_sheet_is_read_from_the_working_folder(tmp_path, monkeypatch):
+    shutil.copy(DATA / "good.safetensors", tmp_path / "m.safetensors")
+    monkeypatch.chdir(tmp_path)
+    verdict = judge_answer(key().questions[0], "m.safetensors")
+    assert verdict.verdict == "correct", verdict.feedback

@@ -24,6 +24,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from fractions import Fraction
+from functools import partial
 from typing import Any
 
 import sympy
@@ -179,7 +180,7 @@ def grade_answers(
         source = f"{sheet.source}: answers.{question.id}"
 
         def judge(question=question, submitted=submitted, source=source) -> Verdict:
-            return judge_answer(question, submitted, source=source, memo=memo)
+            return judge_answer(question, submitted, source=source, memo=memo, folder=sheet.folder)
 
         try:
             verdicts.append(guard(question.id, judge) if guard is not None else judge())
@@ -210,7 +211,8 @@ def _missing(question: Question) -> Verdict:
     return Verdict(question.id, "missing", Fraction(0), question.points, "missing", "no answer given", "")
 
 
-def judge_answer(question: Question, submitted: Any, *, source: str = "answer", memo: VerdictMemo | None = None) -> Verdict:
+def judge_answer(question: Question, submitted: Any, *, source: str = "answer", memo: VerdictMemo | None = None,
+                 folder: str | None = None) -> Verdict:
     """Judge one raw answer (a TOML value: string, number, list or table) to ``question``.
 
     >>> from handnets.grading.key import load_key
@@ -219,6 +221,7 @@ def judge_answer(question: Question, submitted: Any, *, source: str = "answer", 
     'correct'
 
     With a ``memo``, an answer already judged for this question is served from it before any reading.
+    ``folder`` is where a file the answer names is found (the sheet's folder; the working folder if None).
     """
     if question.type == "trained_rnn":
         memo = None  # the answer names a file next to its sheet: the same text is another file on another sheet
@@ -227,7 +230,7 @@ def judge_answer(question: Question, submitted: Any, *, source: str = "answer", 
         if cached is not None:
             return cached
     shown = _show(submitted)
-    judge = _JUDGES[question.type]
+    judge = _JUDGES[question.type] if question.type != "trained_rnn" else partial(_judge_trained_rnn, folder=folder)
     try:
         verdict = judge(question, submitted, shown, source)
     except InputError as exc:  # the answer's own content could not be read
@@ -687,12 +690,12 @@ def _judge_network(question: Question, network, shown: str) -> Verdict:
                    shown, reading, method)
 
 
-def _judge_trained_rnn(question: Question, submitted: Any, shown: str, source: str) -> Verdict:
+def _judge_trained_rnn(question: Question, submitted: Any, shown: str, source: str, folder: str | None = None) -> Verdict:
     from handnets.trained.grading import assess_model, model_path
 
     options = question.options
     try:
-        found = assess_model(model_path(submitted, source.split(": answers.")[0]), max_len=options.max_len,
+        found = assess_model(model_path(submitted, folder), max_len=options.max_len,
                              min_accuracy=options.min_accuracy, task=options.task, nonlinearity=options.nonlinearity)
     except InvalidWeights as exc:
         return _invalid(question, shown, exc.message)
@@ -711,9 +714,10 @@ def _repair_hint(network) -> str:
     same feedback on any machine: a design too large for two edits within the cap is searched for one edit."""
     from handnets.threshold.repair import candidate_count, repair
 
-    edits = 2 if candidate_count(network, 1) + candidate_count(network, 2) <= _REPAIR_BUDGET else 1
-    if candidate_count(network, 1) > _REPAIR_BUDGET:
+    one = candidate_count(network, 1)
+    if one > _REPAIR_BUDGET:
         return ""
+    edits = 2 if one + candidate_count(network, 2) <= _REPAIR_BUDGET else 1
     fix = repair(network, max_edits=edits, time_limit=float("inf"))
     if not fix.found:
         return ""

@@ -21,7 +21,7 @@ backspace) is listed in ``Sheet.problems`` with the fix, and graded invalid on i
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -43,13 +43,15 @@ class Sheet:
     answers: Mapping[str, Any]
     source: str
     problems: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))  # question id -> why the answer cannot be judged
+    folder: str | None = None  # the sheet file's real folder: where a file an answer names (a trained model) is found
 
 
 def load_sheet(path: str | Path) -> Sheet:
     """Read an answer sheet file; the student defaults to the file's name without extension."""
     path = Path(path)
     data = load_toml(path, error=InvalidSheet, max_bytes=MAX_SHEET_BYTES, what="a TOML answer sheet")
-    return sheet_from_mapping(data, source=display_name(path), default_student=display_name(path.stem))
+    sheet = sheet_from_mapping(data, source=display_name(path), default_student=display_name(path.stem))
+    return replace(sheet, folder=str(path.parent))
 
 
 def loads_sheet(text: str, *, source: str = "<sheet>", default_student: str = "student") -> Sheet:

@@ -9,7 +9,6 @@ reported as a bonus note in the feedback, it adds no points.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path, PurePath
@@ -31,16 +30,15 @@ class Assessment:
     reading: str
 
 
-def model_path(submitted: object, sheet: str) -> Path:
-    """The file an answer names, checked to stay inside the sheet's folder; ``InputError`` if it does not."""
+def model_path(submitted: object, folder: str | None) -> Path:
+    """The file an answer names, inside ``folder`` (the sheet's; the working folder if None); ``InputError`` if
+    the name would leave it."""
     if not isinstance(submitted, str) or not submitted.strip() or len(submitted) > 300 or "\x00" in submitted:
         raise InputError("expected the path of a model file (.safetensors, .npz, .pt), as a short string")
     relative = PurePath(submitted.strip())
     if relative.is_absolute() or ".." in relative.parts:
         raise InputError(f"expected a path relative to the answer sheet's folder, without '..', got {submitted.strip()!r}")
-    sheet_file = Path(sheet)
-    base = sheet_file.parent if sheet and sheet_file.is_file() else Path(os.getcwd())
-    return base / relative
+    return (Path(folder) if folder else Path.cwd()) / relative
 
 
 def assess_model(path: Path, *, max_len: int, min_accuracy: Fraction, task: str = "add", nonlinearity: str = "relu") -> Assessment:
