@@ -63,26 +63,36 @@ def read_classic(path: str) -> Export:
                             "Student Analysis CSV?", source=table.source)
     at = {name: _index(header, name) for name in ("name", "id", "sis_id", "section", "attempt", "score")}
     columns = tuple(Column(label=qid, text=text) for _, qid, text in questions)
+    attempts, errors = _attempts(table, [(index, qid) for index, qid, _ in questions], at,
+                                 ids=("id", "sis_id", "name"), section="section", score="score")
+    return Export("canvas", table.source, columns, tuple(attempts), tuple(errors), table)
+
+
+def _attempts(table, questions, at: dict, *, ids: tuple[str, ...], section: str, score: str):
+    """One Attempt per row (both Canvas reports: a row is one attempt), and the rows that cannot be read.
+
+    ``questions`` are (column index, label); ``at`` maps column names to indices; ``ids`` are the columns that
+    may name the student, in order of preference."""
     errors: list[RowError] = list(table.errors)
     attempts = []
     seen: dict[str, int] = {}
     for number, cells in table.rows:
-        student = cell(cells, at["id"]) or cell(cells, at["sis_id"]) or cell(cells, at["name"])
+        student = next((found for name in ids if (found := cell(cells, at[name]))), "")
         if not student:
-            errors.append(RowError(number, "no student id (id, sis_id and name are empty)"))
+            errors.append(RowError(number, f"no student id ({', '.join(ids)}: all empty)"))
             continue
         answers = {}
-        for index, qid, _ in questions:
-            value = answer_or_error(cells[index], qid, number, errors)
+        for index, label in questions:
+            value = answer_or_error(cells[index], label, number, errors)
             if value is not None:
-                answers[qid] = canvas_text(value)
+                answers[label] = canvas_text(value)
         order = seen[student] = seen.get(student, 0) + 1
         attempt_text = cell(cells, at["attempt"])
         identity = Identity(student=student, name=cell(cells, at["name"]), lms_id=cell(cells, at["id"]),
-                            sis_id=cell(cells, at["sis_id"]), section=cell(cells, at["section"]))
+                            sis_id=cell(cells, at["sis_id"]) if "sis_id" in at else "", section=cell(cells, at[section]))
         attempts.append(Attempt(rows=(number,), identity=identity, number=int(attempt_text) if attempt_text.isdigit() else order,
-                                score=parse_score(cell(cells, at["score"])), answers=answers))
-    return Export("canvas", table.source, columns, tuple(attempts), tuple(errors), table)
+                                score=parse_score(cell(cells, at[score])), answers=answers))
+    return attempts, errors
 
 
 def read_new(path: str) -> Export:
@@ -100,25 +110,8 @@ def read_new(path: str) -> Export:
         label = sorted(ids)[0] if len(ids) == 1 else header[start + 2]  # the id, else the question text
         items.append((start + 2, label, _strip_html(header[start + 2])))
     columns = tuple(Column(label=label, text=text) for _, label, text in items)
-    errors: list[RowError] = list(table.errors)
-    attempts = []
-    seen: dict[str, int] = {}
-    for number, cells in table.rows:
-        student = cell(cells, at["id"]) or cell(cells, at["name"])
-        if not student:
-            errors.append(RowError(number, "no student id (ID and Name are empty)"))
-            continue
-        answers = {}
-        for index, label, _ in items:
-            value = answer_or_error(cells[index], label, number, errors)
-            if value is not None:
-                answers[label] = canvas_text(value)
-        order = seen[student] = seen.get(student, 0) + 1
-        attempt_text = cell(cells, at["attempt"])
-        identity = Identity(student=student, name=cell(cells, at["name"]), lms_id=cell(cells, at["id"]),
-                            section=cell(cells, at["sectionnames"]))
-        attempts.append(Attempt(rows=(number,), identity=identity, number=int(attempt_text) if attempt_text.isdigit() else order,
-                                score=parse_score(cell(cells, at["overallscore"])), answers=answers))
+    attempts, errors = _attempts(table, [(index, label) for index, label, _ in items], at,
+                                 ids=("id", "name"), section="sectionnames", score="overallscore")
     return Export("canvas-new", table.source, columns, tuple(attempts), tuple(errors), table)
 
 
